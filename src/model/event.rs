@@ -1,0 +1,115 @@
+use super::{Entities, Severity, Timestamp};
+use serde::Serialize;
+use std::fmt;
+
+/// Which kind of system an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Falco,
+    Loki,
+    Elasticsearch,
+    Prometheus,
+}
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 4] = [
+        SourceKind::Falco,
+        SourceKind::Loki,
+        SourceKind::Elasticsearch,
+        SourceKind::Prometheus,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Falco => "falco",
+            SourceKind::Loki => "loki",
+            SourceKind::Elasticsearch => "elasticsearch",
+            SourceKind::Prometheus => "prometheus",
+        }
+    }
+
+    /// Five columns at most, for timeline rows.
+    pub fn short(self) -> &'static str {
+        match self {
+            SourceKind::Falco => "falco",
+            SourceKind::Loki => "loki",
+            SourceKind::Elasticsearch => "es",
+            SourceKind::Prometheus => "prom",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Alert,
+    Log,
+    Audit,
+    Metric,
+    AlertFiring,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Alert => "alert",
+            EventKind::Log => "log",
+            EventKind::Audit => "audit",
+            EventKind::Metric => "metric",
+            EventKind::AlertFiring => "alert_firing",
+        }
+    }
+}
+
+/// The process an event is about, when the source says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Process {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ppid: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cmdline: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exe: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_name: Option<String>,
+    /// A stable identity across PID reuse (ECS `process.entity_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+}
+
+impl Process {
+    pub fn is_empty(&self) -> bool {
+        *self == Process::default()
+    }
+}
+
+/// One normalized event (SPEC §3). `raw` is the native record as JSON text, kept byte for byte.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub ts: Timestamp,
+    pub source: SourceKind,
+    pub source_name: String,
+    pub kind: EventKind,
+    pub severity: Severity,
+    pub title: String,
+    pub message: String,
+    pub entities: Entities,
+    pub process: Option<Process>,
+    pub tags: Vec<String>,
+    pub raw: String,
+}

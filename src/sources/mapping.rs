@@ -1,0 +1,141 @@
+//! Which native field feeds which entity: one table per source (SPEC §4).
+//!
+//! The tables are data, so a user's config can extend or replace a row without code changes.
+//! Fields that need more than a copy (an image reference assembled from repository and digest,
+//! a user named inside an sshd line) are handled by the source's own parser after the table.
+
+use super::json_path;
+use crate::model::{Entities, EntityKey};
+use serde_json::Value;
+
+/// An ordered list of `(native field, entity key)` rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityTable {
+    rows: Vec<(String, EntityKey)>,
+}
+
+impl EntityTable {
+    fn from_rows(rows: &[(&str, EntityKey)]) -> Self {
+        EntityTable {
+            rows: rows.iter().map(|(f, k)| (f.to_string(), *k)).collect(),
+        }
+    }
+
+    /// Falco `json_output` records: top-level keys and `output_fields` (looked up in that order).
+    pub fn falco() -> Self {
+        use EntityKey::*;
+        Self::from_rows(&[
+            ("user.name", User),
+            ("user.loginname", User),
+            ("ka.user.name", User),
+            ("container.id", Container),
+            ("k8s.pod.name", Pod),
+            ("ka.target.pod.name", Pod),
+            ("k8s.ns.name", Namespace),
+            ("ka.target.namespace", Namespace),
+            ("hostname", Host),
+            ("fd.sip", Ip),
+            ("fd.cip", Ip),
+            ("fd.rip", Ip),
+            ("proc.pid", Pid),
+            ("rule", Rule),
+        ])
+    }
+
+    /// Loki stream labels, structured metadata, and fields of JSON or logfmt lines.
+    pub fn loki() -> Self {
+        use EntityKey::*;
+        Self::from_rows(&[
+            ("user", User),
+            ("username", User),
+            ("user_username", User),
+            ("container_id", Container),
+            ("image", Image),
+            ("commit", Commit),
+            ("git_commit", Commit),
+            ("git_sha", Commit),
+            ("pod", Pod),
+            ("k8s_pod_name", Pod),
+            ("namespace", Namespace),
+            ("k8s_namespace_name", Namespace),
+            ("host", Host),
+            ("hostname", Host),
+            ("node", Host),
+            ("client_ip", Ip),
+            ("src_ip", Ip),
+            ("source_ip", Ip),
+            ("rule", Rule),
+        ])
+    }
+
+    /// Elasticsearch / OpenSearch documents in the Elastic Common Schema.
+    pub fn ecs() -> Self {
+        use EntityKey::*;
+        Self::from_rows(&[
+            ("user.name", User),
+            ("user.target.name", User),
+            ("container.id", Container),
+            ("labels.commit", Commit),
+            ("labels.git_commit", Commit),
+            ("labels.git_sha", Commit),
+            ("kubernetes.pod.name", Pod),
+            ("kubernetes.namespace", Namespace),
+            ("orchestrator.namespace", Namespace),
+            ("host.name", Host),
+            ("host.hostname", Host),
+            ("source.ip", Ip),
+            ("destination.ip", Ip),
+            ("client.ip", Ip),
+            ("process.pid", Pid),
+            ("rule.name", Rule),
+        ])
+    }
+
+    /// Prometheus series labels.
+    pub fn prometheus() -> Self {
+        use EntityKey::*;
+        Self::from_rows(&[
+            ("pod", Pod),
+            ("namespace", Namespace),
+            ("image", Image),
+            ("node", Host),
+            ("host", Host),
+            ("commit", Commit),
+            ("user", User),
+            ("alertname", Rule),
+        ])
+    }
+
+    /// Adds a row, or moves an existing field to another key (config overrides).
+    pub fn set(&mut self, field: &str, key: EntityKey) {
+        self.rows.retain(|(f, _)| f != field);
+        self.rows.push((field.to_string(), key));
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = (&str, EntityKey)> {
+        self.rows.iter().map(|(f, k)| (f.as_str(), *k))
+    }
+
+    /// Applies the table to every object given, in order (e.g. the record, then its fields).
+    pub fn apply_json(&self, objects: &[&Value], out: &mut Entities) {
+        for (field, key) in self.rows() {
+            for obj in objects {
+                for v in json_path::texts(obj, field) {
+                    out.add(key, &v);
+                }
+            }
+        }
+    }
+
+    /// Applies the table to flat key/value pairs (labels, logfmt fields).
+    pub fn apply_pairs<'a>(&self, pairs: impl Iterator<Item = (&'a str, &'a str)>, out: &mut Entities) {
+        let pairs: Vec<(&str, &str)> = pairs.collect();
+        for (field, key) in self.rows() {
+            for (k, v) in &pairs {
+                if *k == field {
+                    out.add(key, v);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! Native formats → normalized events. Sources never touch the terminal.
+
+pub mod elastic;
+pub mod falco;
+pub mod json_path;
+pub mod line_fields;
+pub mod loki;
+pub mod mapping;
+pub mod prometheus;
+mod report;
+
+pub use mapping::EntityTable;
+pub use report::{SkipReport, SkipSample};
+
+use crate::model::{Event, Series};
+use std::fmt;
+
+/// What one input gave: events, metric series, and what had to be skipped.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub events: Vec<Event>,
+    pub series: Vec<Series>,
+    pub skipped: SkipReport,
+    /// Records that were well-formed but are not events (Falco's internal metrics snapshots).
+    pub ignored: usize,
+}
+
+/// Why a whole response could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceError {
+    /// The server answered with an error; this is its own message.
+    Server(String),
+    /// The response was not in the expected format.
+    Malformed(String),
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceError::Server(m) => write!(f, "server error: {}", crate::sanitize::line(m)),
+            SourceError::Malformed(m) => write!(f, "malformed response: {}", crate::sanitize::line(m)),
+        }
+    }
+}
+
+impl std::error::Error for SourceError {}

@@ -1,0 +1,354 @@
+//! The event store, built for a million events (SPEC §9): events in time order, compact rows
+//! with interned and arena-held text, and an index from every entity to its events, so pivots
+//! and time windows are answered from the index and binary searches, never by a full scan.
+
+mod histogram;
+mod interner;
+mod pivot;
+mod search;
+
+pub use histogram::Histogram;
+pub use interner::Sym;
+pub use pivot::Pivot;
+pub use search::SearchJob;
+
+use crate::model::{
+    Entities, EntityKey, Event, EventKind, Process, Series, Severity, SourceKind, TimeRange,
+    Timestamp,
+};
+use interner::{Interner, Span, TextArena};
+use std::collections::HashMap;
+
+/// A filter over the store: every pivot must hold (AND), inside the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub pivots: Vec<Pivot>,
+    pub window: TimeRange,
+}
+
+impl Default for Query {
+    fn default() -> Self {
+        Query {
+            pivots: Vec::new(),
+            window: TimeRange::ALL,
+        }
+    }
+}
+
+/// One event as stored: fixed-size, with its text elsewhere.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    ts: Timestamp,
+    source: SourceKind,
+    kind: EventKind,
+    severity: Severity,
+    source_name: Sym,
+    title: Span,
+    message: Span,
+    raw: Span,
+    entities_at: u32,
+    entities_len: u16,
+    tags_at: u32,
+    tags_len: u16,
+    /// Index into `processes`, or `u32::MAX`.
+    process: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct Store {
+    rows: Vec<Row>,
+    strings: Interner,
+    text: TextArena,
+    entity_pairs: Vec<(EntityKey, Sym)>,
+    tag_syms: Vec<Sym>,
+    processes: Vec<Process>,
+    /// Positions (into `rows`, so in time order) of the events that carry each entity.
+    postings: HashMap<(EntityKey, Sym), Vec<u32>>,
+    /// The distinct values seen for each key, for pivots that match by rule (prefix, digest)
+    /// and for completion.
+    values_by_key: [Vec<Sym>; EntityKey::ALL.len()],
+    series: Vec<Series>,
+}
+
+/// A borrowed view of one stored event, for drawing without allocation.
+#[derive(Clone, Copy)]
+pub struct EventRef<'a> {
+    store: &'a Store,
+    row: &'a Row,
+}
+
+impl<'a> EventRef<'a> {
+    pub fn ts(&self) -> Timestamp {
+        self.row.ts
+    }
+    pub fn source(&self) -> SourceKind {
+        self.row.source
+    }
+    pub fn kind(&self) -> EventKind {
+        self.row.kind
+    }
+    pub fn severity(&self) -> Severity {
+        self.row.severity
+    }
+    pub fn source_name(&self) -> &'a str {
+        self.store.strings.resolve(self.row.source_name)
+    }
+    pub fn title(&self) -> &'a str {
+        self.store.text.get(self.row.title)
+    }
+    pub fn message(&self) -> &'a str {
+        self.store.text.get(self.row.message)
+    }
+    pub fn raw(&self) -> &'a str {
+        self.store.text.get(self.row.raw)
+    }
+    pub fn entities(&self) -> impl Iterator<Item = (EntityKey, &'a str)> + 'a {
+        let store = self.store;
+        let at = self.row.entities_at as usize;
+        store.entity_pairs[at..at + self.row.entities_len as usize]
+            .iter()
+            .map(move |(k, s)| (*k, store.strings.resolve(*s)))
+    }
+    pub fn tags(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let store = self.store;
+        let at = self.row.tags_at as usize;
+        store.tag_syms[at..at + self.row.tags_len as usize]
+            .iter()
+            .map(move |s| store.strings.resolve(*s))
+    }
+    pub fn process(&self) -> Option<&'a Process> {
+        self.store.processes.get(self.row.process as usize)
+    }
+
+    /// The event as an owned value, for output and export.
+    pub fn to_event(&self) -> Event {
+        Event {
+            ts: self.ts(),
+            source: self.source(),
+            source_name: self.source_name().to_string(),
+            kind: self.kind(),
+            severity: self.severity(),
+            title: self.title().to_string(),
+            message: self.message().to_string(),
+            entities: self.entities().map(|(k, v)| (k, v.to_string())).collect::<Entities>(),
+            process: self.process().cloned(),
+            tags: self.tags().map(str::to_string).collect(),
+            raw: self.raw().to_string(),
+        }
+    }
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Store::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn get(&self, pos: u32) -> Option<EventRef<'_>> {
+        self.rows.get(pos as usize).map(|row| EventRef { store: self, row })
+    }
+
+    pub fn series(&self) -> &[Series] {
+        &self.series
+    }
+
+    pub fn add_series(&mut self, series: impl IntoIterator<Item = Series>) {
+        self.series.extend(series);
+    }
+
+    /// The time span of all events and samples, if there are any.
+    pub fn time_span(&self) -> Option<TimeRange> {
+        let mut lo = self.rows.first().map(|r| r.ts);
+        let mut hi = self.rows.last().map(|r| r.ts);
+        for s in &self.series {
+            if let (Some(first), Some(last)) = (s.samples.first(), s.samples.last()) {
+                lo = Some(lo.map_or(first.0, |l| l.min(first.0)));
+                hi = Some(hi.map_or(last.0, |h| h.max(last.0)));
+            }
+        }
+        Some(TimeRange::new(lo?, Timestamp(hi?.0.saturating_add(1))))
+    }
+
+    /// Adds events. Batches that arrive in time order are appended and indexed in place; an
+    /// older event forces a stable re-sort and a rebuild of the index.
+    pub fn ingest(&mut self, events: Vec<Event>) {
+        if events.is_empty() {
+            return;
+        }
+        let tail = self.rows.last().map(|r| r.ts);
+        let first_new = self.rows.len();
+        for e in events {
+            let row = self.row_for(e);
+            self.rows.push(row);
+        }
+        let in_order = tail.is_none_or(|t| self.rows[first_new].ts >= t)
+            && self.rows[first_new..].windows(2).all(|w| w[0].ts <= w[1].ts);
+        if in_order {
+            for pos in first_new..self.rows.len() {
+                self.index_row(pos);
+            }
+        } else {
+            self.rows.sort_by_key(|r| r.ts);
+            self.postings.clear();
+            for pos in 0..self.rows.len() {
+                self.index_row(pos);
+            }
+        }
+    }
+
+    fn row_for(&mut self, e: Event) -> Row {
+        let entities_at = self.entity_pairs.len() as u32;
+        for (k, v) in e.entities.iter() {
+            let sym = self.strings.intern(v);
+            self.entity_pairs.push((k, sym));
+        }
+        let tags_at = self.tag_syms.len() as u32;
+        for t in &e.tags {
+            let sym = self.strings.intern(t);
+            self.tag_syms.push(sym);
+        }
+        let process = match e.process {
+            Some(p) => {
+                self.processes.push(p);
+                (self.processes.len() - 1) as u32
+            }
+            None => u32::MAX,
+        };
+        Row {
+            ts: e.ts,
+            source: e.source,
+            kind: e.kind,
+            severity: e.severity,
+            source_name: self.strings.intern(&e.source_name),
+            title: self.text.push(&e.title),
+            message: self.text.push(&e.message),
+            raw: self.text.push(&e.raw),
+            entities_at,
+            entities_len: (self.entity_pairs.len() as u32 - entities_at).min(u16::MAX as u32) as u16,
+            tags_at,
+            tags_len: (self.tag_syms.len() as u32 - tags_at).min(u16::MAX as u32) as u16,
+            process,
+        }
+    }
+
+    fn index_row(&mut self, pos: usize) {
+        let row = self.rows[pos];
+        let at = row.entities_at as usize;
+        for i in at..at + row.entities_len as usize {
+            let (key, sym) = self.entity_pairs[i];
+            let list = self.postings.entry((key, sym)).or_default();
+            if list.is_empty() {
+                self.values_by_key[key.index()].push(sym);
+            }
+            list.push(pos as u32);
+        }
+    }
+
+    /// Positions `[lo, hi)` of the events inside a window, by binary search.
+    fn window_bounds(&self, window: TimeRange) -> (u32, u32) {
+        let lo = self.rows.partition_point(|r| r.ts < window.start);
+        let hi = self.rows.partition_point(|r| r.ts < window.end);
+        (lo as u32, hi.max(lo) as u32)
+    }
+
+    /// Every position whose event satisfies one pivot, in time order.
+    fn pivot_positions(&self, pivot: &Pivot) -> Vec<u32> {
+        let mut lists: Vec<&[u32]> = Vec::new();
+        for &key in pivot.candidate_keys() {
+            if pivot.is_exact() {
+                if let Some(list) = self
+                    .strings
+                    .lookup(pivot.value.trim())
+                    .and_then(|sym| self.postings.get(&(key, sym)))
+                {
+                    lists.push(list);
+                }
+                continue;
+            }
+            for &sym in &self.values_by_key[key.index()] {
+                if pivot.accepts(key, self.strings.resolve(sym)) {
+                    if let Some(list) = self.postings.get(&(key, sym)) {
+                        lists.push(list);
+                    }
+                }
+            }
+        }
+        match lists.len() {
+            0 => Vec::new(),
+            1 => lists[0].to_vec(),
+            _ => {
+                let mut all: Vec<u32> = lists.concat();
+                all.sort_unstable();
+                all.dedup();
+                all
+            }
+        }
+    }
+
+    /// The positions, in time order, of the events matching a query.
+    pub fn select(&self, query: &Query) -> Vec<u32> {
+        let (lo, hi) = self.window_bounds(query.window);
+        if query.pivots.is_empty() {
+            return (lo..hi).collect();
+        }
+        let mut lists: Vec<Vec<u32>> = query
+            .pivots
+            .iter()
+            .map(|p| {
+                let list = self.pivot_positions(p);
+                let a = list.partition_point(|&x| x < lo);
+                let b = list.partition_point(|&x| x < hi);
+                list[a..b].to_vec()
+            })
+            .collect();
+        lists.sort_by_key(Vec::len);
+        let (smallest, rest) = lists.split_first().expect("at least one pivot");
+        smallest
+            .iter()
+            .copied()
+            .filter(|pos| rest.iter().all(|l| l.binary_search(pos).is_ok()))
+            .collect()
+    }
+
+    /// The series whose labels satisfy every pivot.
+    pub fn select_series(&self, query: &Query) -> Vec<&Series> {
+        self.series
+            .iter()
+            .filter(|s| query.pivots.iter().all(|p| p.matches(&s.entities)))
+            .collect()
+    }
+
+    /// Distinct values seen for a key, for completion and summaries.
+    pub fn values(&self, key: EntityKey) -> impl Iterator<Item = &str> {
+        self.values_by_key[key.index()]
+            .iter()
+            .map(|s| self.strings.resolve(*s))
+    }
+
+    /// How many events carry this exact entity.
+    pub fn entity_count(&self, key: EntityKey, value: &str) -> usize {
+        self.strings
+            .lookup(value)
+            .and_then(|sym| self.postings.get(&(key, sym)))
+            .map_or(0, Vec::len)
+    }
+
+    /// Event counts per source.
+    pub fn counts_by_source(&self) -> [usize; SourceKind::ALL.len()] {
+        let mut counts = [0; SourceKind::ALL.len()];
+        for r in &self.rows {
+            counts[r.source.index()] += 1;
+        }
+        counts
+    }
+}
+
+#[cfg(test)]
+mod tests;

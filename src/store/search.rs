@@ -1,0 +1,58 @@
+use super::Store;
+use fuzzy_matcher::skim::SkimMatcherV2;
+use fuzzy_matcher::FuzzyMatcher;
+
+/// A fuzzy search over titles and messages that runs in slices, so the loop can answer keys
+/// between slices on a million events. Results stay in time order.
+pub struct SearchJob {
+    pub query: String,
+    candidates: Vec<u32>,
+    next: usize,
+    results: Vec<u32>,
+    matcher: SkimMatcherV2,
+}
+
+impl SearchJob {
+    pub fn new(query: impl Into<String>, candidates: Vec<u32>) -> Self {
+        SearchJob {
+            query: query.into(),
+            candidates,
+            next: 0,
+            results: Vec::new(),
+            matcher: SkimMatcherV2::default().smart_case(),
+        }
+    }
+
+    /// Examines up to `budget` more candidates; returns whether the search is complete.
+    pub fn step(&mut self, store: &Store, budget: usize) -> bool {
+        let end = (self.next + budget).min(self.candidates.len());
+        for &pos in &self.candidates[self.next..end] {
+            let Some(e) = store.get(pos) else { continue };
+            let hit = self.matcher.fuzzy_match(e.title(), &self.query).is_some()
+                || self.matcher.fuzzy_match(e.message(), &self.query).is_some();
+            if hit {
+                self.results.push(pos);
+            }
+        }
+        self.next = end;
+        self.is_done()
+    }
+
+    pub fn run_to_end(mut self, store: &Store) -> Vec<u32> {
+        while !self.step(store, 65_536) {}
+        self.results
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.next >= self.candidates.len()
+    }
+
+    pub fn results(&self) -> &[u32] {
+        &self.results
+    }
+
+    /// Progress as (examined, total).
+    pub fn progress(&self) -> (usize, usize) {
+        (self.next, self.candidates.len())
+    }
+}
