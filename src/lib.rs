@@ -1,6 +1,12 @@
 //! casefile: live incident forensics in the terminal.
 
+pub mod app;
+pub mod cli;
+pub mod demo;
+pub mod headless;
+pub mod load;
 pub mod model;
 pub mod sanitize;
 pub mod sources;
 pub mod store;
+pub mod ui;

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Whether a character must not reach the terminal as itself.
-fn needs_escape(c: char) -> bool {
+pub fn needs_escape(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{1f}'
         | '\u{7f}'..='\u{9f}'
@@ -85,7 +85,10 @@ mod tests {
     fn escape_sequences_are_made_visible() {
         assert_eq!(line("a\x1b[2Jb"), "a\\x1b[2Jb");
         assert_eq!(line("\x1b]0;pwned\x07"), "\\x1b]0;pwned\\x07");
-        assert_eq!(line("\x1b]52;c;ZXZpbA==\x1b\\"), "\\x1b]52;c;ZXZpbA==\\x1b\\");
+        assert_eq!(
+            line("\x1b]52;c;ZXZpbA==\x1b\\"),
+            "\\x1b]52;c;ZXZpbA==\\x1b\\"
+        );
         assert_eq!(line("\u{9b}31m"), "\\x9b31m");
         assert_eq!(line("x\u{7f}"), "x\\x7f");
     }

@@ -5,7 +5,9 @@ use casefile::sources::{elastic, falco, loki, prometheus, EntityTable, SourceErr
 use std::path::Path;
 
 fn fixture(path: &str) -> String {
-    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path);
+    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path);
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
 }
 
@@ -25,7 +27,11 @@ fn falco_terminal_shell_in_container() {
     assert_eq!(e.severity, Severity::Critical);
     assert_eq!(e.kind, EventKind::Alert);
     assert_eq!(e.title, "Terminal shell in container");
-    assert!(e.message.starts_with("A shell was spawned in a container"), "{}", e.message);
+    assert!(
+        e.message.starts_with("A shell was spawned in a container"),
+        "{}",
+        e.message
+    );
     let ents: Vec<_> = e.entities.iter().collect();
     for want in [
         (EntityKey::User, "root"),
@@ -43,7 +49,10 @@ fn falco_terminal_shell_in_container() {
     assert_eq!(proc_.parent_name.as_deref(), Some("runc"));
     assert_eq!(e.tags, ["container", "mitre_execution", "shell"]);
     // The raw record is the line, byte for byte.
-    assert_eq!(e.raw, fixture("falco/website_terminal_shell_in_container.ndjson").trim());
+    assert_eq!(
+        e.raw,
+        fixture("falco/website_terminal_shell_in_container.ndjson").trim()
+    );
 }
 
 #[test]
@@ -53,15 +62,31 @@ fn falco_event_generator_and_edited_lines_tolerate_types() {
     assert_eq!(p.events[0].title, "Read sensitive file untrusted");
     assert_eq!(p.events[0].severity, Severity::Warning);
     // Falco's ISO output prefix with +0000 is removed from the message.
-    assert!(p.events[0].message.starts_with("Sensitive file opened"), "{}", p.events[0].message);
+    assert!(
+        p.events[0].message.starts_with("Sensitive file opened"),
+        "{}",
+        p.events[0].message
+    );
     let edited = falco_file("falco/elastic_integrations_falco_test_edited_fields.ndjson");
     assert_eq!(edited.skipped.skipped, 0);
-    assert!(edited.events.iter().any(|e| e.process.as_ref().and_then(|p| p.pid).is_some()));
+    assert!(edited
+        .events
+        .iter()
+        .any(|e| e.process.as_ref().and_then(|p| p.pid).is_some()));
     // `container.id: host` means no container.
     let host = falco_file("falco/plugins_collector_readme_read_sensitive_file_untrusted.json");
     assert_eq!(host.events.len(), 1);
-    assert_eq!(host.events[0].entities.values(EntityKey::Container).count(), 0);
-    assert_eq!(host.events[0].entities.values(EntityKey::User).collect::<Vec<_>>(), ["root"]);
+    assert_eq!(
+        host.events[0].entities.values(EntityKey::Container).count(),
+        0
+    );
+    assert_eq!(
+        host.events[0]
+            .entities
+            .values(EntityKey::User)
+            .collect::<Vec<_>>(),
+        ["root"]
+    );
 }
 
 #[test]
@@ -70,16 +95,27 @@ fn falco_plugin_alerts_and_metrics_snapshots() {
     assert_eq!((gcp.events.len(), gcp.skipped.skipped), (1, 0));
     let metrics = fixture("falco/website_metrics_snapshot_base.json");
     let one_line: serde_json::Value = serde_json::from_str(&metrics).unwrap();
-    let (p, _) = falco::parse_lines(one_line.to_string().as_bytes(), "falco", &EntityTable::falco());
+    let (p, _) = falco::parse_lines(
+        one_line.to_string().as_bytes(),
+        "falco",
+        &EntityTable::falco(),
+    );
     assert_eq!((p.events.len(), p.ignored, p.skipped.skipped), (0, 1, 0));
 }
 
 #[test]
 fn falcosidekick_payloads() {
-    for f in ["falcosidekick/readme_test_event_payload.json", "falcosidekick/client_test_falco_input.json"] {
+    for f in [
+        "falcosidekick/readme_test_event_payload.json",
+        "falcosidekick/client_test_falco_input.json",
+    ] {
         let body = fixture(f);
         let one_line: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let (p, _) = falco::parse_lines(one_line.to_string().as_bytes(), "sidekick", &EntityTable::falco());
+        let (p, _) = falco::parse_lines(
+            one_line.to_string().as_bytes(),
+            "sidekick",
+            &EntityTable::falco(),
+        );
         assert_eq!((p.events.len(), p.skipped.skipped), (1, 0), "{f}");
     }
 }
@@ -98,21 +134,39 @@ fn falco_malformed_lines_are_counted_and_sampled() {
     let lines: Vec<usize> = p.skipped.samples.iter().map(|s| s.line).collect();
     assert_eq!(lines, [2, 3, 4, 6]);
     // The sample is sanitized: the escape is shown, not kept.
-    assert!(p.skipped.samples[1].excerpt.starts_with("\\x1b[2J"), "{:?}", p.skipped.samples[1]);
+    assert!(
+        p.skipped.samples[1].excerpt.starts_with("\\x1b[2J"),
+        "{:?}",
+        p.skipped.samples[1]
+    );
 }
 
 #[test]
 fn loki_streams_sshd() {
-    let p = loki::parse_response(&fixture("loki/query_range_streams_forward.json"), "loki", "{job=\"sshd\"}", &EntityTable::loki()).unwrap();
+    let p = loki::parse_response(
+        &fixture("loki/query_range_streams_forward.json"),
+        "loki",
+        "{job=\"sshd\"}",
+        &EntityTable::loki(),
+    )
+    .unwrap();
     assert_eq!(p.skipped.skipped, 0);
     assert_eq!(p.events.len(), 20);
     let e = &p.events[0];
     assert_eq!(e.source, SourceKind::Loki);
     assert_eq!(e.ts.0, 1795324982000000000);
-    assert_eq!(e.title, "sshd: Failed password for root from 203.0.113.45 port 62623 ssh2");
+    assert_eq!(
+        e.title,
+        "sshd: Failed password for root from 203.0.113.45 port 62623 ssh2"
+    );
     assert_eq!(e.severity, Severity::Warning);
     let ents: Vec<_> = e.entities.iter().collect();
-    for want in [(EntityKey::User, "root"), (EntityKey::Ip, "203.0.113.45"), (EntityKey::Host, "bastion-1"), (EntityKey::Pid, "58160")] {
+    for want in [
+        (EntityKey::User, "root"),
+        (EntityKey::Ip, "203.0.113.45"),
+        (EntityKey::Host, "bastion-1"),
+        (EntityKey::Pid, "58160"),
+    ] {
         assert!(ents.contains(&want), "{want:?} missing from {ents:?}");
     }
     // The raw record is a one-entry stream in Loki's own shape.
@@ -123,73 +177,200 @@ fn loki_streams_sshd() {
 
 #[test]
 fn loki_structured_metadata_plain_and_categorized() {
-    for f in ["loki/query_range_logfmt_structured_metadata.json", "loki/query_range_logfmt_structured_metadata_categorize_labels.json"] {
-        let p = loki::parse_response(&fixture(f), "loki", "{job=\"prod/api\"}", &EntityTable::loki()).unwrap();
+    for f in [
+        "loki/query_range_logfmt_structured_metadata.json",
+        "loki/query_range_logfmt_structured_metadata_categorize_labels.json",
+    ] {
+        let p = loki::parse_response(
+            &fixture(f),
+            "loki",
+            "{job=\"prod/api\"}",
+            &EntityTable::loki(),
+        )
+        .unwrap();
         assert!(!p.events.is_empty(), "{f}");
         assert_eq!(p.skipped.skipped, 0, "{f}: {:?}", p.skipped.samples);
-        assert!(p.events.iter().all(|e| e.entities.contains(EntityKey::Pod, "api-7d9f")), "{f}");
-        assert!(p.events.iter().any(|e| e.entities.values(EntityKey::Ip).next().is_some()), "{f}: client_ip from metadata");
+        assert!(
+            p.events
+                .iter()
+                .all(|e| e.entities.contains(EntityKey::Pod, "api-7d9f")),
+            "{f}"
+        );
+        assert!(
+            p.events
+                .iter()
+                .any(|e| e.entities.values(EntityKey::Ip).next().is_some()),
+            "{f}: client_ip from metadata"
+        );
     }
 }
 
 #[test]
 fn loki_audit_json_lines_and_matrix() {
-    let p = loki::parse_response(&fixture("loki/query_range_audit_json_nested.json"), "loki", "{job=\"audit\"}", &EntityTable::loki()).unwrap();
+    let p = loki::parse_response(
+        &fixture("loki/query_range_audit_json_nested.json"),
+        "loki",
+        "{job=\"audit\"}",
+        &EntityTable::loki(),
+    )
+    .unwrap();
     assert!(!p.events.is_empty());
     assert!(p.events.iter().all(|e| e.kind == EventKind::Audit));
-    assert!(p.events.iter().any(|e| e.entities.contains(EntityKey::User, "deploy")));
-    let m = loki::parse_response(&fixture("loki/query_range_metric_matrix.json"), "loki", "sum by (host) (count_over_time({job=\"sshd\"}[1m]))", &EntityTable::loki()).unwrap();
+    assert!(p
+        .events
+        .iter()
+        .any(|e| e.entities.contains(EntityKey::User, "deploy")));
+    let m = loki::parse_response(
+        &fixture("loki/query_range_metric_matrix.json"),
+        "loki",
+        "sum by (host) (count_over_time({job=\"sshd\"}[1m]))",
+        &EntityTable::loki(),
+    )
+    .unwrap();
     assert!(m.events.is_empty());
     assert!(!m.series.is_empty());
-    assert_eq!(m.series[0].labels.get("host").map(String::as_str), Some("bastion-1"));
+    assert_eq!(
+        m.series[0].labels.get("host").map(String::as_str),
+        Some("bastion-1")
+    );
     assert_eq!(m.series[0].samples[0].1, 19.0);
-    let empty = loki::parse_response(&fixture("loki/query_range_empty_streams.json"), "loki", "{}", &EntityTable::loki()).unwrap();
+    let empty = loki::parse_response(
+        &fixture("loki/query_range_empty_streams.json"),
+        "loki",
+        "{}",
+        &EntityTable::loki(),
+    )
+    .unwrap();
     assert!(empty.events.is_empty() && empty.series.is_empty());
 }
 
 #[test]
 fn loki_error_text_is_not_json() {
-    let err = loki::parse_response(&fixture("loki/error_parse_logql.txt"), "loki", "{", &EntityTable::loki()).unwrap_err();
-    assert!(matches!(err, SourceError::Malformed(ref m) if m.contains("parse error at line 1")), "{err}");
+    let err = loki::parse_response(
+        &fixture("loki/error_parse_logql.txt"),
+        "loki",
+        "{",
+        &EntityTable::loki(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, SourceError::Malformed(ref m) if m.contains("parse error at line 1")),
+        "{err}"
+    );
 }
 
 #[test]
 fn prometheus_matrices_and_errors() {
-    let p = prometheus::parse_response(&fixture("prometheus/query_range_matrix.json"), "prom", "rate(x[5m])", &EntityTable::prometheus()).unwrap();
+    let p = prometheus::parse_response(
+        &fixture("prometheus/query_range_matrix.json"),
+        "prom",
+        "rate(x[5m])",
+        &EntityTable::prometheus(),
+    )
+    .unwrap();
     assert_eq!(p.series.len(), 2);
-    let api = p.series.iter().find(|s| s.labels.get("container").map(String::as_str) == Some("api")).unwrap();
+    let api = p
+        .series
+        .iter()
+        .find(|s| s.labels.get("container").map(String::as_str) == Some("api"))
+        .unwrap();
     assert!(api.entities.contains(EntityKey::Pod, "api-7d9f"));
-    assert!(api.entities.values(EntityKey::Image).next().unwrap().contains("@sha256:ba29e5"));
+    assert!(api
+        .entities
+        .values(EntityKey::Image)
+        .next()
+        .unwrap()
+        .contains("@sha256:ba29e5"));
     assert_eq!(api.samples[0].0 .0, 1795321440 * 1_000_000_000);
     assert!((api.samples[0].1 - 0.05588067749999027).abs() < 1e-12);
-    let floats = prometheus::parse_response(&fixture("prometheus/query_range_matrix_float_times.json"), "prom", "q", &EntityTable::prometheus()).unwrap();
+    let floats = prometheus::parse_response(
+        &fixture("prometheus/query_range_matrix_float_times.json"),
+        "prom",
+        "q",
+        &EntityTable::prometheus(),
+    )
+    .unwrap();
     assert!(floats.series[0].samples[0].0 .0 % 1_000_000_000 == 500_000_000);
-    let nan = prometheus::parse_response(&fixture("prometheus/query_scalar_nan.json"), "prom", "scalar(up)", &EntityTable::prometheus()).unwrap();
+    let nan = prometheus::parse_response(
+        &fixture("prometheus/query_scalar_nan.json"),
+        "prom",
+        "scalar(up)",
+        &EntityTable::prometheus(),
+    )
+    .unwrap();
     assert!(nan.series[0].samples[0].1.is_nan());
-    let vector = prometheus::parse_response(&fixture("prometheus/query_vector.json"), "prom", "q", &EntityTable::prometheus()).unwrap();
+    let vector = prometheus::parse_response(
+        &fixture("prometheus/query_vector.json"),
+        "prom",
+        "q",
+        &EntityTable::prometheus(),
+    )
+    .unwrap();
     assert!(vector.series.iter().all(|s| s.samples.len() == 1));
-    let empty = prometheus::parse_response(&fixture("prometheus/query_range_empty.json"), "prom", "q", &EntityTable::prometheus()).unwrap();
+    let empty = prometheus::parse_response(
+        &fixture("prometheus/query_range_empty.json"),
+        "prom",
+        "q",
+        &EntityTable::prometheus(),
+    )
+    .unwrap();
     assert!(empty.series.is_empty());
-    let err = prometheus::parse_response(&fixture("prometheus/error_bad_promql.json"), "prom", "q", &EntityTable::prometheus()).unwrap_err();
+    let err = prometheus::parse_response(
+        &fixture("prometheus/error_bad_promql.json"),
+        "prom",
+        "q",
+        &EntityTable::prometheus(),
+    )
+    .unwrap_err();
     assert_eq!(err, SourceError::Server("bad_data: invalid parameter \"query\": 1:49: parse error: unexpected <by> in aggregation".into()));
 }
 
 #[test]
 fn elasticsearch_search_and_errors() {
-    let p = elastic::parse_response(&fixture("elasticsearch/search_response_basic.json"), "es", &EntityTable::ecs()).unwrap();
+    let p = elastic::parse_response(
+        &fixture("elasticsearch/search_response_basic.json"),
+        "es",
+        &EntityTable::ecs(),
+    )
+    .unwrap();
     assert_eq!(p.events.len(), 1);
     let e = &p.events[0];
     assert_eq!(e.ts.to_rfc3339(), "2099-11-15T14:12:12.000000000Z");
     assert_eq!(e.title, "GET /search HTTP/1.1 200 1070000");
     assert!(e.entities.contains(EntityKey::Ip, "127.0.0.1"));
     // The raw record is the hit exactly as the server sent it.
-    assert!(e.raw.starts_with('{') && e.raw.contains("\"_index\": \"my-index-000001\""), "{}", e.raw);
-    let os = elastic::parse_response(&fixture("elasticsearch/opensearch_search_response_sorted_with_sort_values.json"), "os", &EntityTable::ecs()).unwrap();
+    assert!(
+        e.raw.starts_with('{') && e.raw.contains("\"_index\": \"my-index-000001\""),
+        "{}",
+        e.raw
+    );
+    let os = elastic::parse_response(
+        &fixture("elasticsearch/opensearch_search_response_sorted_with_sort_values.json"),
+        "os",
+        &EntityTable::ecs(),
+    )
+    .unwrap();
     // Documents without a time field cannot be placed on a timeline: skipped, counted, sampled.
     assert_eq!((os.events.len(), os.skipped.skipped), (0, 10));
     assert_eq!(os.skipped.samples[0].reason, "no usable `@timestamp`");
-    let err = elastic::parse_response(&fixture("elasticsearch/error_400_illegal_argument_exception.json"), "es", &EntityTable::ecs()).unwrap_err();
-    assert!(matches!(err, SourceError::Server(ref m) if m.starts_with("illegal_argument_exception: ")), "{err}");
-    let busy = elastic::parse_response(&fixture("elasticsearch/error_429_es_rejected_execution_exception.json"), "es", &EntityTable::ecs()).unwrap_err();
-    assert!(busy.to_string().contains("es_rejected_execution_exception"), "{busy}");
+    let err = elastic::parse_response(
+        &fixture("elasticsearch/error_400_illegal_argument_exception.json"),
+        "es",
+        &EntityTable::ecs(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, SourceError::Server(ref m) if m.starts_with("illegal_argument_exception: ")),
+        "{err}"
+    );
+    let busy = elastic::parse_response(
+        &fixture("elasticsearch/error_429_es_rejected_execution_exception.json"),
+        "es",
+        &EntityTable::ecs(),
+    )
+    .unwrap_err();
+    assert!(
+        busy.to_string().contains("es_rejected_execution_exception"),
+        "{busy}"
+    );
 }

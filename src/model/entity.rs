@@ -65,7 +65,10 @@ impl FromStr for EntityKey {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 let keys: Vec<&str> = EntityKey::ALL.iter().map(|k| k.as_str()).collect();
-                format!("unknown entity key `{s}` (expected one of {})", keys.join(", "))
+                format!(
+                    "unknown entity key `{s}` (expected one of {})",
+                    keys.join(", ")
+                )
             })
     }
 }
@@ -221,12 +224,18 @@ mod tests {
         let full = "5f2c1a9b3d4e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b";
         assert_eq!(short_container_id(full), "5f2c1a9b3d4e");
         assert_eq!(short_container_id("5F2C1A9B3D4E"), "5f2c1a9b3d4e");
-        assert_eq!(short_container_id(&format!("containerd://{full}")), "5f2c1a9b3d4e");
+        assert_eq!(
+            short_container_id(&format!("containerd://{full}")),
+            "5f2c1a9b3d4e"
+        );
         let mut e = Entities::new();
         e.add(EntityKey::Container, full);
         e.add(EntityKey::Container, "5f2c1a9b3d4e");
         e.add(EntityKey::Container, "host");
-        assert_eq!(e.values(EntityKey::Container).collect::<Vec<_>>(), ["5f2c1a9b3d4e"]);
+        assert_eq!(
+            e.values(EntityKey::Container).collect::<Vec<_>>(),
+            ["5f2c1a9b3d4e"]
+        );
     }
 
     #[test]
@@ -237,7 +246,10 @@ mod tests {
         e.add(EntityKey::Commit, "main");
         e.add(EntityKey::Commit, "9F1C2AB");
         e.add(EntityKey::Pid, "-1");
-        assert_eq!(e.iter().collect::<Vec<_>>(), [(EntityKey::Commit, "9f1c2ab")]);
+        assert_eq!(
+            e.iter().collect::<Vec<_>>(),
+            [(EntityKey::Commit, "9f1c2ab")]
+        );
     }
 
     #[test]
@@ -256,6 +268,9 @@ mod tests {
         e.add(EntityKey::Ip, "185.220.101.4");
         e.add(EntityKey::Ip, "10.0.0.1");
         let json = serde_json::to_string(&e).unwrap();
-        assert_eq!(json, r#"{"user":["mallory"],"ip":["10.0.0.1","185.220.101.4"]}"#);
+        assert_eq!(
+            json,
+            r#"{"user":["mallory"],"ip":["10.0.0.1","185.220.101.4"]}"#
+        );
     }
 }

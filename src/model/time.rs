@@ -43,7 +43,10 @@ impl Timestamp {
         }
         for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
             if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
-                return Utc.from_utc_datetime(&naive).timestamp_nanos_opt().map(Timestamp);
+                return Utc
+                    .from_utc_datetime(&naive)
+                    .timestamp_nanos_opt()
+                    .map(Timestamp);
             }
         }
         None
@@ -55,9 +58,7 @@ impl Timestamp {
 
     /// `2026-11-20T13:04:05.123456789Z`: always nine fraction digits, always `Z`.
     pub fn to_rfc3339(self) -> String {
-        self.datetime()
-            .format("%Y-%m-%dT%H:%M:%S%.9fZ")
-            .to_string()
+        self.datetime().format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
     }
 
     /// `13:04:05.123`, for timeline rows.

@@ -41,7 +41,13 @@ pub fn parse_response(
         return Err(SourceError::Server(error_reason(&error)));
     }
     let mut parsed = Parsed::default();
-    for (i, hit) in response.hits.map(|h| h.hits).unwrap_or_default().into_iter().enumerate() {
+    for (i, hit) in response
+        .hits
+        .map(|h| h.hits)
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
         match hit_event(hit.get(), source_name, table) {
             Ok(e) => parsed.events.push(e),
             Err(reason) => parsed.skipped.skip(i + 1, reason, hit.get()),
@@ -86,7 +92,10 @@ fn hit_event(raw: &str, source_name: &str, table: &EntityTable) -> Result<Event,
     let resource_type = text(doc, "orchestrator.resource.type")
         .or_else(|| text(doc, "kubernetes.audit.objectRef.resource"));
     if resource_type.as_deref() == Some("pods") {
-        for path in ["orchestrator.resource.name", "kubernetes.audit.objectRef.name"] {
+        for path in [
+            "orchestrator.resource.name",
+            "kubernetes.audit.objectRef.name",
+        ] {
             if let Some(pod) = text(doc, path) {
                 entities.add(EntityKey::Pod, &pod);
             }
@@ -172,8 +181,13 @@ fn severity(doc: &Value, kind: EventKind) -> Severity {
     let verb = text(doc, "kubernetes.audit.verb").or_else(|| text(doc, "event.action"));
     let resource = text(doc, "kubernetes.audit.objectRef.resource").unwrap_or_default();
     let subresource = text(doc, "kubernetes.audit.objectRef.subresource").unwrap_or_default();
-    let writes = matches!(verb.as_deref(), Some("create" | "update" | "patch" | "delete"));
-    if writes && (subresource == "exec" || subresource == "attach" || resource.contains("rolebindings")) {
+    let writes = matches!(
+        verb.as_deref(),
+        Some("create" | "update" | "patch" | "delete")
+    );
+    if writes
+        && (subresource == "exec" || subresource == "attach" || resource.contains("rolebindings"))
+    {
         return Severity::Notice;
     }
     if text(doc, "event.outcome").as_deref() == Some("failure") {

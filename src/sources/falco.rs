@@ -4,8 +4,8 @@ use super::json_path::{self, int, text};
 use super::mapping::EntityTable;
 use super::Parsed;
 use crate::model::{
-    entity::looks_like_commit, Entities, EntityKey, Event, EventKind, Process, Severity, SourceKind,
-    Timestamp,
+    entity::looks_like_commit, Entities, EntityKey, Event, EventKind, Process, Severity,
+    SourceKind, Timestamp,
 };
 use serde_json::Value;
 use std::io::BufRead;
@@ -58,8 +58,7 @@ pub fn parse_record(
     source_name: &str,
     table: &EntityTable,
 ) -> Result<FalcoRecord, RecordError> {
-    let value: Value =
-        serde_json::from_str(text_record).map_err(|e| format!("not JSON ({e})"))?;
+    let value: Value = serde_json::from_str(text_record).map_err(|e| format!("not JSON ({e})"))?;
     if !value.is_object() {
         return Err("not a JSON object".into());
     }
@@ -185,7 +184,10 @@ mod tests {
             strip_output_prefix("2024-05-07T18:54:19.341081180+0000: Warning Sensitive file"),
             "Sensitive file"
         );
-        assert_eq!(strip_output_prefix("This is a test from falcosidekick"), "This is a test from falcosidekick");
+        assert_eq!(
+            strip_output_prefix("This is a test from falcosidekick"),
+            "This is a test from falcosidekick"
+        );
         assert_eq!(strip_output_prefix("12: Bogus thing"), "12: Bogus thing");
     }
 }

@@ -174,7 +174,10 @@ mod tests {
     fn syslog_sshd_line() {
         let line = "Nov 22 05:23:02 bastion-1 sshd[58160]: Failed password for invalid user admin from 203.0.113.45 port 62623 ssh2";
         let s = Syslog::parse(line).unwrap();
-        assert_eq!((s.host, s.program, s.pid), ("bastion-1", "sshd", Some(58160)));
+        assert_eq!(
+            (s.host, s.program, s.pid),
+            ("bastion-1", "sshd", Some(58160))
+        );
         assert_eq!(
             sshd_entities(s.message),
             [(EntityKey::User, "admin"), (EntityKey::Ip, "203.0.113.45")]

@@ -15,10 +15,12 @@ pub fn parse_response(
     query: &str,
     table: &EntityTable,
 ) -> Result<Parsed, SourceError> {
-    let value: Value = serde_json::from_str(body).map_err(|e| SourceError::Malformed(format!(
-        "Loki response is not JSON ({e}): {}",
-        crate::sanitize::line(&body.chars().take(200).collect::<String>())
-    )))?;
+    let value: Value = serde_json::from_str(body).map_err(|e| {
+        SourceError::Malformed(format!(
+            "Loki response is not JSON ({e}): {}",
+            crate::sanitize::line(&body.chars().take(200).collect::<String>())
+        ))
+    })?;
     let status = value.get("status").and_then(Value::as_str).unwrap_or("");
     if status != "success" {
         let msg = value
@@ -27,7 +29,9 @@ pub fn parse_response(
             .unwrap_or("response without status \"success\"");
         return Err(SourceError::Server(msg.to_string()));
     }
-    let data = value.get("data").ok_or_else(|| SourceError::Malformed("no `data`".into()))?;
+    let data = value
+        .get("data")
+        .ok_or_else(|| SourceError::Malformed("no `data`".into()))?;
     let result_type = data.get("resultType").and_then(Value::as_str).unwrap_or("");
     let results = data.get("result").and_then(Value::as_array);
     let mut parsed = Parsed::default();
@@ -42,7 +46,13 @@ pub fn parse_response(
         }
         "matrix" | "vector" => {
             for (i, series) in results.iter().enumerate() {
-                match super::prometheus::series_from_result(series, SourceKind::Loki, source_name, query, &EntityTable::prometheus()) {
+                match super::prometheus::series_from_result(
+                    series,
+                    SourceKind::Loki,
+                    source_name,
+                    query,
+                    &EntityTable::prometheus(),
+                ) {
                     Ok(s) => parsed.series.push(s),
                     Err(reason) => parsed.skipped.skip(i + 1, reason, &series.to_string()),
                 }
@@ -66,11 +76,15 @@ fn parse_stream(
     parsed: &mut Parsed,
 ) {
     let Some(labels) = stream.get("stream").and_then(Value::as_object) else {
-        parsed.skipped.skip(position, "stream without labels", &stream.to_string());
+        parsed
+            .skipped
+            .skip(position, "stream without labels", &stream.to_string());
         return;
     };
     let Some(values) = stream.get("values").and_then(Value::as_array) else {
-        parsed.skipped.skip(position, "stream without values", &stream.to_string());
+        parsed
+            .skipped
+            .skip(position, "stream without values", &stream.to_string());
         return;
     };
     let label_pairs: Vec<(&str, &str)> = labels
@@ -93,17 +107,26 @@ fn entry_event(
     table: &EntityTable,
 ) -> Result<Event, String> {
     let parts = entry.as_array().ok_or("entry is not an array")?;
-    let ts_text = parts.first().and_then(Value::as_str).ok_or("entry without timestamp")?;
+    let ts_text = parts
+        .first()
+        .and_then(Value::as_str)
+        .ok_or("entry without timestamp")?;
     let ns: i64 = ts_text
         .parse()
         .map_err(|_| format!("timestamp `{ts_text}` is not nanoseconds"))?;
-    let line = parts.get(1).and_then(Value::as_str).ok_or("entry without line")?;
+    let line = parts
+        .get(1)
+        .and_then(Value::as_str)
+        .ok_or("entry without line")?;
     // Loki 3 may add a third element: structured metadata, flat or categorized.
     let metadata = metadata_pairs(parts.get(2));
 
     let mut entities = Entities::new();
     table.apply_pairs(label_pairs.iter().copied(), &mut entities);
-    table.apply_pairs(metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())), &mut entities);
+    table.apply_pairs(
+        metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &mut entities,
+    );
 
     let fields = line_fields::parse(line);
     table.apply_pairs(fields.pairs(), &mut entities);
@@ -129,7 +152,11 @@ fn entry_event(
         .and_then(Severity::parse_loose)
         .or_else(|| fields.get("level").and_then(Severity::parse_loose))
         .or_else(|| fields.get("severity").and_then(Severity::parse_loose))
-        .or_else(|| syslog.as_ref().and_then(|s| line_fields::sshd_severity(s.message)))
+        .or_else(|| {
+            syslog
+                .as_ref()
+                .and_then(|s| line_fields::sshd_severity(s.message))
+        })
         .unwrap_or(Severity::Info);
     let title = match (&syslog, fields.get("msg").or(fields.get("message"))) {
         (_, Some(msg)) => msg.to_string(),

@@ -128,7 +128,11 @@ impl EntityTable {
     }
 
     /// Applies the table to flat key/value pairs (labels, logfmt fields).
-    pub fn apply_pairs<'a>(&self, pairs: impl Iterator<Item = (&'a str, &'a str)>, out: &mut Entities) {
+    pub fn apply_pairs<'a>(
+        &self,
+        pairs: impl Iterator<Item = (&'a str, &'a str)>,
+        out: &mut Entities,
+    ) {
         let pairs: Vec<(&str, &str)> = pairs.collect();
         for (field, key) in self.rows() {
             for (k, v) in &pairs {

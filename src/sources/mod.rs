@@ -38,7 +38,9 @@ impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SourceError::Server(m) => write!(f, "server error: {}", crate::sanitize::line(m)),
-            SourceError::Malformed(m) => write!(f, "malformed response: {}", crate::sanitize::line(m)),
+            SourceError::Malformed(m) => {
+                write!(f, "malformed response: {}", crate::sanitize::line(m))
+            }
         }
     }
 }

@@ -21,7 +21,10 @@ pub fn parse_response(
         ))
     })?;
     if value.get("status").and_then(Value::as_str) != Some("success") {
-        let kind = value.get("errorType").and_then(Value::as_str).unwrap_or("error");
+        let kind = value
+            .get("errorType")
+            .and_then(Value::as_str)
+            .unwrap_or("error");
         let msg = value
             .get("error")
             .and_then(Value::as_str)
@@ -91,7 +94,10 @@ pub fn series_from_result(
         return Err("result without `values` or `value`".into());
     }
     let mut entities = Entities::new();
-    table.apply_pairs(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())), &mut entities);
+    table.apply_pairs(
+        labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &mut entities,
+    );
     Ok(Series {
         source,
         source_name: source_name.to_string(),

@@ -130,7 +130,10 @@ impl<'a> EventRef<'a> {
             severity: self.severity(),
             title: self.title().to_string(),
             message: self.message().to_string(),
-            entities: self.entities().map(|(k, v)| (k, v.to_string())).collect::<Entities>(),
+            entities: self
+                .entities()
+                .map(|(k, v)| (k, v.to_string()))
+                .collect::<Entities>(),
             process: self.process().cloned(),
             tags: self.tags().map(str::to_string).collect(),
             raw: self.raw().to_string(),
@@ -152,7 +155,9 @@ impl Store {
     }
 
     pub fn get(&self, pos: u32) -> Option<EventRef<'_>> {
-        self.rows.get(pos as usize).map(|row| EventRef { store: self, row })
+        self.rows
+            .get(pos as usize)
+            .map(|row| EventRef { store: self, row })
     }
 
     pub fn series(&self) -> &[Series] {
@@ -189,7 +194,9 @@ impl Store {
             self.rows.push(row);
         }
         let in_order = tail.is_none_or(|t| self.rows[first_new].ts >= t)
-            && self.rows[first_new..].windows(2).all(|w| w[0].ts <= w[1].ts);
+            && self.rows[first_new..]
+                .windows(2)
+                .all(|w| w[0].ts <= w[1].ts);
         if in_order {
             for pos in first_new..self.rows.len() {
                 self.index_row(pos);
@@ -231,7 +238,8 @@ impl Store {
             message: self.text.push(&e.message),
             raw: self.text.push(&e.raw),
             entities_at,
-            entities_len: (self.entity_pairs.len() as u32 - entities_at).min(u16::MAX as u32) as u16,
+            entities_len: (self.entity_pairs.len() as u32 - entities_at).min(u16::MAX as u32)
+                as u16,
             tags_at,
             tags_len: (self.tag_syms.len() as u32 - tags_at).min(u16::MAX as u32) as u16,
             process,

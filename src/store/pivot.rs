@@ -135,7 +135,10 @@ mod tests {
     #[test]
     fn commit_prefix_and_image_forms() {
         let p: Pivot = "commit=9F1C2AB".parse().unwrap();
-        assert!(p.accepts(EntityKey::Commit, "9f1c2ab4e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3"));
+        assert!(p.accepts(
+            EntityKey::Commit,
+            "9f1c2ab4e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3"
+        ));
         assert!(!p.accepts(EntityKey::Commit, "0f1c2ab4e8d7"));
         let short: Pivot = "commit=9f1c2a".parse().unwrap();
         assert!(!short.accepts(EntityKey::Commit, "9f1c2ab4e8d7"));
@@ -149,8 +152,14 @@ mod tests {
     #[test]
     fn parse_errors_are_clear() {
         assert!("user".parse::<Pivot>().unwrap_err().contains("KEY=VALUE"));
-        assert!("colour=red".parse::<Pivot>().unwrap_err().contains("unknown entity key"));
+        assert!("colour=red"
+            .parse::<Pivot>()
+            .unwrap_err()
+            .contains("unknown entity key"));
         assert!("user=".parse::<Pivot>().is_err());
-        assert_eq!("user = mallory".parse::<Pivot>().unwrap().to_string(), "user=mallory");
+        assert_eq!(
+            "user = mallory".parse::<Pivot>().unwrap().to_string(),
+            "user=mallory"
+        );
     }
 }

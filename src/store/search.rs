@@ -28,14 +28,29 @@ impl SearchJob {
         let end = (self.next + budget).min(self.candidates.len());
         for &pos in &self.candidates[self.next..end] {
             let Some(e) = store.get(pos) else { continue };
-            let hit = self.matcher.fuzzy_match(e.title(), &self.query).is_some()
-                || self.matcher.fuzzy_match(e.message(), &self.query).is_some();
+            let hit = self.matches(e.title()) || self.matches(e.message());
             if hit {
                 self.results.push(pos);
             }
         }
         self.next = end;
         self.is_done()
+    }
+
+    /// A fuzzy match whose letters lie close together. Unbounded fuzzy matching finds almost
+    /// any short query somewhere in a long log line (`xmrig` in "…eXec … Mount … ReadIng"),
+    /// which is noise to a responder; a match must span at most two columns per query letter.
+    fn matches(&self, text: &str) -> bool {
+        if self.matcher.fuzzy_match(text, &self.query).is_none() {
+            return false;
+        }
+        let Some((_, idx)) = self.matcher.fuzzy_indices(text, &self.query) else {
+            return false;
+        };
+        match (idx.first(), idx.last()) {
+            (Some(a), Some(b)) => b - a <= 2 * self.query.chars().count(),
+            _ => true,
+        }
     }
 
     pub fn run_to_end(mut self, store: &Store) -> Vec<u32> {

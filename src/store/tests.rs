@@ -34,7 +34,12 @@ fn mixed_events(n: usize) -> Vec<Event> {
             let user = users[((r >> 8) % 3) as usize];
             let pod = pods[((r >> 16) % 4) as usize];
             let ts = ((r >> 24) % 10_000) as i64;
-            event(ts, src, &[(EntityKey::User, user), (EntityKey::Pod, pod)], &format!("e{i}"))
+            event(
+                ts,
+                src,
+                &[(EntityKey::User, user), (EntityKey::Pod, pod)],
+                &format!("e{i}"),
+            )
         })
         .collect()
 }
@@ -44,7 +49,9 @@ fn brute_force(store: &Store, q: &Query) -> Vec<u32> {
         .filter(|&p| {
             let e = store.get(p).unwrap();
             q.window.contains(e.ts())
-                && q.pivots.iter().all(|pv| e.entities().any(|(k, v)| pv.accepts(k, v)))
+                && q.pivots
+                    .iter()
+                    .all(|pv| e.entities().any(|(k, v)| pv.accepts(k, v)))
         })
         .collect()
 }
@@ -57,13 +64,32 @@ fn index_answers_like_a_full_scan() {
         store.ingest(chunk.to_vec());
     }
     assert_eq!(store.len(), 3000);
-    assert!((1..store.len() as u32).all(|p| store.get(p - 1).unwrap().ts() <= store.get(p).unwrap().ts()));
-    let w = TimeRange::new(Timestamp(2_000 * 1_000_000_000), Timestamp(7_500 * 1_000_000_000));
+    assert!((1..store.len() as u32)
+        .all(|p| store.get(p - 1).unwrap().ts() <= store.get(p).unwrap().ts()));
+    let w = TimeRange::new(
+        Timestamp(2_000 * 1_000_000_000),
+        Timestamp(7_500 * 1_000_000_000),
+    );
     let queries = [
-        Query { pivots: vec!["user=mallory".parse().unwrap()], window: TimeRange::ALL },
-        Query { pivots: vec!["user=mallory".parse().unwrap(), "pod=api-2".parse().unwrap()], window: w },
-        Query { pivots: vec![], window: w },
-        Query { pivots: vec!["pod=nope".parse().unwrap()], window: TimeRange::ALL },
+        Query {
+            pivots: vec!["user=mallory".parse().unwrap()],
+            window: TimeRange::ALL,
+        },
+        Query {
+            pivots: vec![
+                "user=mallory".parse().unwrap(),
+                "pod=api-2".parse().unwrap(),
+            ],
+            window: w,
+        },
+        Query {
+            pivots: vec![],
+            window: w,
+        },
+        Query {
+            pivots: vec!["pod=nope".parse().unwrap()],
+            window: TimeRange::ALL,
+        },
     ];
     for q in &queries {
         let got = store.select(q);
@@ -81,12 +107,39 @@ fn container_pivot_matches_short_full_and_digest() {
     let image = format!("ghcr.io/acme/api@{digest}");
     let mut store = Store::new();
     store.ingest(vec![
-        event(1, SourceKind::Falco, &[(EntityKey::Container, "5f2c1a9b3d4e")], "falco"),
-        event(2, SourceKind::Elasticsearch, &[(EntityKey::Container, full)], "es"),
-        event(3, SourceKind::Prometheus, &[(EntityKey::Image, &image)], "prom"),
-        event(4, SourceKind::Falco, &[(EntityKey::Container, "ee97d9c4186f")], "other"),
+        event(
+            1,
+            SourceKind::Falco,
+            &[(EntityKey::Container, "5f2c1a9b3d4e")],
+            "falco",
+        ),
+        event(
+            2,
+            SourceKind::Elasticsearch,
+            &[(EntityKey::Container, full)],
+            "es",
+        ),
+        event(
+            3,
+            SourceKind::Prometheus,
+            &[(EntityKey::Image, &image)],
+            "prom",
+        ),
+        event(
+            4,
+            SourceKind::Falco,
+            &[(EntityKey::Container, "ee97d9c4186f")],
+            "other",
+        ),
     ]);
-    let count = |p: &str| store.select(&Query { pivots: vec![p.parse().unwrap()], window: TimeRange::ALL }).len();
+    let count = |p: &str| {
+        store
+            .select(&Query {
+                pivots: vec![p.parse().unwrap()],
+                window: TimeRange::ALL,
+            })
+            .len()
+    };
     assert_eq!(count("container=5f2c1a9b3d4e"), 2);
     assert_eq!(count(&format!("container={full}")), 2);
     assert_eq!(count(&format!("container={digest}")), 1);
@@ -98,22 +151,54 @@ fn container_pivot_matches_short_full_and_digest() {
 fn commit_pivot_is_a_prefix_match() {
     let mut store = Store::new();
     store.ingest(vec![
-        event(1, SourceKind::Loki, &[(EntityKey::Commit, "9f1c2ab4e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3")], "a"),
-        event(2, SourceKind::Elasticsearch, &[(EntityKey::Commit, "9f1c2ab4e8d7")], "b"),
-        event(3, SourceKind::Elasticsearch, &[(EntityKey::Commit, "1234567abc")], "c"),
+        event(
+            1,
+            SourceKind::Loki,
+            &[(
+                EntityKey::Commit,
+                "9f1c2ab4e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3",
+            )],
+            "a",
+        ),
+        event(
+            2,
+            SourceKind::Elasticsearch,
+            &[(EntityKey::Commit, "9f1c2ab4e8d7")],
+            "b",
+        ),
+        event(
+            3,
+            SourceKind::Elasticsearch,
+            &[(EntityKey::Commit, "1234567abc")],
+            "c",
+        ),
     ]);
-    let q = Query { pivots: vec!["commit=9f1c2ab".parse().unwrap()], window: TimeRange::ALL };
+    let q = Query {
+        pivots: vec!["commit=9f1c2ab".parse().unwrap()],
+        window: TimeRange::ALL,
+    };
     assert_eq!(store.select(&q), vec![0, 1]);
 }
 
 #[test]
 fn events_round_trip_through_the_store() {
     let mut store = Store::new();
-    let e = event(5, SourceKind::Loki, &[(EntityKey::User, "mallory"), (EntityKey::Ip, "203.0.113.45")], "login");
+    let e = event(
+        5,
+        SourceKind::Loki,
+        &[
+            (EntityKey::User, "mallory"),
+            (EntityKey::Ip, "203.0.113.45"),
+        ],
+        "login",
+    );
     store.ingest(vec![e.clone()]);
     assert_eq!(store.get(0).unwrap().to_event(), e);
     assert_eq!(store.entity_count(EntityKey::User, "mallory"), 1);
-    assert_eq!(store.values(EntityKey::Ip).collect::<Vec<_>>(), ["203.0.113.45"]);
+    assert_eq!(
+        store.values(EntityKey::Ip).collect::<Vec<_>>(),
+        ["203.0.113.45"]
+    );
 }
 
 #[test]
@@ -129,7 +214,9 @@ fn search_runs_in_slices_and_keeps_time_order() {
     assert!(steps >= 9, "the search must yield between slices");
     let results = job.results().to_vec();
     assert!(results.windows(2).all(|w| w[0] < w[1]));
-    assert!(results.iter().all(|&p| store.get(p).unwrap().title().contains('e')));
+    assert!(results
+        .iter()
+        .all(|&p| store.get(p).unwrap().title().contains('e')));
     assert_eq!(results, SearchJob::new("e4", all).run_to_end(&store));
     assert!(results.len() > 1 && results.len() < 500);
 }

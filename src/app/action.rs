@@ -1,0 +1,126 @@
+//! Every command a key can run, registered once with its name and description: the keymap
+//! files, their validation and the help screen all come from this one list.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Quit,
+    Help,
+    Close,
+    NextPane,
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    HalfPageDown,
+    HalfPageUp,
+    Top,
+    Bottom,
+    OpenDetail,
+    PivotMenu,
+    Pivot,
+    PivotAdd,
+    Back,
+    Forward,
+    ClearPivot,
+    Search,
+    SearchAccept,
+    SearchCancel,
+}
+
+/// `(action, name in keymap files, what it does)`.
+pub const REGISTRY: &[(Action, &str, &str)] = &[
+    (Action::Quit, "quit", "Quit casefile"),
+    (Action::Help, "help", "Show the active keys"),
+    (Action::Close, "close", "Close the detail or this overlay"),
+    (
+        Action::NextPane,
+        "next_pane",
+        "Switch between timeline and detail",
+    ),
+    (Action::Down, "down", "Next event, entity or line"),
+    (Action::Up, "up", "Previous event, entity or line"),
+    (Action::PageDown, "page_down", "One page down"),
+    (Action::PageUp, "page_up", "One page up"),
+    (Action::HalfPageDown, "half_page_down", "Half a page down"),
+    (Action::HalfPageUp, "half_page_up", "Half a page up"),
+    (Action::Top, "top", "First event"),
+    (Action::Bottom, "bottom", "Last event"),
+    (
+        Action::OpenDetail,
+        "open_detail",
+        "Open the selected event's detail",
+    ),
+    (
+        Action::PivotMenu,
+        "pivot_menu",
+        "Choose an entity of the selected event to pivot on",
+    ),
+    (
+        Action::Pivot,
+        "pivot",
+        "Pivot on the chosen entity (show only its events)",
+    ),
+    (
+        Action::PivotAdd,
+        "pivot_add",
+        "Add the chosen entity to the pivot (AND)",
+    ),
+    (Action::Back, "back", "Back to the previous pivot"),
+    (Action::Forward, "forward", "Forward again after going back"),
+    (Action::ClearPivot, "clear_pivot", "Show all events again"),
+    (Action::Search, "search", "Fuzzy search titles and messages"),
+    (
+        Action::SearchAccept,
+        "search_accept",
+        "Keep the search and return to the timeline",
+    ),
+    (Action::SearchCancel, "search_cancel", "Clear the search"),
+];
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        REGISTRY
+            .iter()
+            .find(|(a, _, _)| *a == self)
+            .map_or("?", |(_, n, _)| n)
+    }
+
+    pub fn doc(self) -> &'static str {
+        REGISTRY
+            .iter()
+            .find(|(a, _, _)| *a == self)
+            .map_or("", |(_, _, d)| d)
+    }
+
+    pub fn from_name(name: &str) -> Option<Action> {
+        REGISTRY
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(a, _, _)| *a)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_round_trip() {
+        for (a, name, doc) in REGISTRY {
+            assert_eq!(Action::from_name(name), Some(*a));
+            assert!(!doc.is_empty());
+        }
+        let mut names: Vec<&str> = REGISTRY.iter().map(|(_, n, _)| *n).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), REGISTRY.len());
+    }
+}

@@ -1,0 +1,359 @@
+//! The interactive loop's state and how actions change it. Drawing lives in `ui/` and only
+//! reads this state; the terminal loop lives in `run.rs`.
+
+pub mod action;
+mod detail;
+mod history;
+mod run;
+mod search;
+mod timeline;
+mod view_cache;
+
+pub use action::Action;
+pub use detail::DetailState;
+pub use history::PivotHistory;
+pub use run::run;
+pub use search::SearchState;
+pub use timeline::TimelineState;
+pub use view_cache::{MetricStrip, ViewCache};
+
+use crate::load::Loaded;
+use crate::model::TimeRange;
+use crate::store::{Pivot, Query};
+use crate::ui::keymap::{Context, KeyPress, Keymap, Lookup};
+use crate::ui::layout;
+use crate::ui::theme::Theme;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// Which pane has the keys (at 80 columns, which tab is shown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Timeline,
+    Detail,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    Help { scroll: u16 },
+}
+
+/// Everything the screen shows. Each part is its own small state; this only ties them together.
+pub struct App {
+    pub data: Loaded,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub history: PivotHistory,
+    /// The time filter from the command line.
+    pub window: TimeRange,
+    /// The time axis shared by the histogram and metric strips.
+    pub axis: Option<TimeRange>,
+    pub timeline: TimelineState,
+    pub search: SearchState,
+    pub detail: DetailState,
+    pub focus: Pane,
+    pub overlay: Option<Overlay>,
+    pub cache: ViewCache,
+    pub pending: Vec<KeyPress>,
+    /// A message for the user (a broken theme file, nothing to pivot on), until the next key.
+    pub notice: Option<String>,
+    pub size: (u16, u16),
+    pub quit: bool,
+    /// Events matching pivot and window, before the search.
+    base: Vec<u32>,
+}
+
+/// How many events one search slice examines between two looks at the keyboard.
+pub const SEARCH_SLICE: usize = 20_000;
+
+impl App {
+    pub fn new(data: Loaded, keymap: Keymap, theme: Theme, query: Query, size: (u16, u16)) -> App {
+        let axis = match (data.store.time_span(), query.window.is_all()) {
+            (Some(span), true) => Some(span),
+            (Some(span), false) => Some(TimeRange::new(
+                query.window.start.max(span.start),
+                query.window.end.min(span.end),
+            )),
+            (None, _) => None,
+        };
+        let mut app = App {
+            data,
+            keymap,
+            theme,
+            history: PivotHistory::new(query.pivots),
+            window: query.window,
+            axis,
+            timeline: TimelineState::default(),
+            search: SearchState::default(),
+            detail: DetailState::default(),
+            focus: Pane::Timeline,
+            overlay: None,
+            cache: ViewCache::default(),
+            pending: Vec::new(),
+            notice: None,
+            size,
+            quit: false,
+            base: Vec::new(),
+        };
+        app.refilter();
+        app
+    }
+
+    pub fn query(&self) -> Query {
+        Query {
+            pivots: self.history.current().to_vec(),
+            window: self.window,
+        }
+    }
+
+    /// Events matching pivot and window (before the search).
+    pub fn base_len(&self) -> usize {
+        self.base.len()
+    }
+
+    /// Recomputes the view after the pivot or window changed.
+    fn refilter(&mut self) {
+        self.base = self.data.store.select(&self.query());
+        self.search.restart(&self.base);
+        self.show_current();
+    }
+
+    /// Shows the base or the search results so far, and refreshes what derives from them.
+    fn show_current(&mut self) {
+        let shown = match &self.search.job {
+            Some(job) => job.results().to_vec(),
+            None => self.base.clone(),
+        };
+        self.timeline.replace(shown);
+        self.after_change();
+    }
+
+    fn after_change(&mut self) {
+        let rows = layout::timeline_rows(self.size);
+        self.timeline.scroll_to_selection(rows);
+        self.detail
+            .sync(&self.data.store, self.timeline.selected_pos());
+        let width = layout::axis_width(self.size);
+        let query = self.query();
+        self.cache.rebuild(
+            &self.data.store,
+            &self.timeline.shown,
+            &query,
+            self.axis,
+            width,
+        );
+    }
+
+    pub fn resize(&mut self, size: (u16, u16)) {
+        self.size = size;
+        self.after_change();
+    }
+
+    /// Runs one slice of a running search; returns whether the screen changed.
+    pub fn tick(&mut self) -> bool {
+        if self.search.step(&self.data.store, SEARCH_SLICE) {
+            self.show_current();
+            return true;
+        }
+        false
+    }
+
+    pub fn busy(&self) -> bool {
+        self.search.running()
+    }
+
+    fn context(&self) -> Context {
+        if self.overlay.is_some() {
+            Context::Help
+        } else if self.search.editing {
+            Context::Search
+        } else {
+            match self.focus {
+                Pane::Timeline => Context::Timeline,
+                Pane::Detail => Context::Detail,
+            }
+        }
+    }
+
+    pub fn handle_key(&mut self, ev: KeyEvent) {
+        if ev.kind == KeyEventKind::Release {
+            return;
+        }
+        self.notice = None;
+        let Some(press) = KeyPress::from_event(&ev) else {
+            return;
+        };
+        let ctx = self.context();
+        self.pending.push(press);
+        match self.keymap.lookup(ctx, &self.pending) {
+            Lookup::Action(a) => {
+                self.pending.clear();
+                self.apply(a);
+            }
+            Lookup::Pending => {}
+            Lookup::Unbound => {
+                let was_sequence = self.pending.len() > 1;
+                self.pending.clear();
+                if ctx == Context::Search {
+                    self.edit_search(ev);
+                } else if was_sequence {
+                    // `g x`: drop the `g`, try `x` alone.
+                    self.handle_key(ev);
+                }
+            }
+        }
+    }
+
+    fn edit_search(&mut self, ev: KeyEvent) {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        match ev.code {
+            KeyCode::Char('u') if ctrl => self.search.input.clear(),
+            KeyCode::Char(c) if !ctrl => self.search.input.push(c),
+            KeyCode::Backspace => {
+                self.search.input.pop();
+            }
+            _ => return,
+        }
+        self.search.restart(&self.base);
+        self.show_current();
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        let page = layout::timeline_rows(self.size).max(1) as isize;
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => {
+                self.overlay = match self.overlay {
+                    Some(Overlay::Help { .. }) => None,
+                    None => Some(Overlay::Help { scroll: 0 }),
+                }
+            }
+            Action::Close => {
+                if self.overlay.is_some() {
+                    self.overlay = None;
+                } else {
+                    self.focus = Pane::Timeline;
+                }
+            }
+            Action::NextPane => {
+                self.focus = match self.focus {
+                    Pane::Timeline => Pane::Detail,
+                    Pane::Detail => Pane::Timeline,
+                }
+            }
+            Action::Down
+            | Action::Up
+            | Action::PageDown
+            | Action::PageUp
+            | Action::HalfPageDown
+            | Action::HalfPageUp
+            | Action::Top
+            | Action::Bottom => self.motion(action, page),
+            Action::OpenDetail => self.focus = Pane::Detail,
+            Action::PivotMenu => {
+                self.focus = Pane::Detail;
+                if self.detail.entities.is_empty() {
+                    self.notice = Some("this event has no entities to pivot on".into());
+                }
+            }
+            Action::Pivot | Action::PivotAdd => self.pivot_on_chosen(action == Action::PivotAdd),
+            Action::Back => {
+                if self.history.back() {
+                    self.refilter();
+                } else {
+                    self.notice = Some("already at the first pivot".into());
+                }
+            }
+            Action::Forward => {
+                if self.history.forward() {
+                    self.refilter();
+                }
+            }
+            Action::ClearPivot => {
+                if !self.history.current().is_empty() {
+                    self.history.push(Vec::new());
+                    self.refilter();
+                }
+            }
+            Action::Search => self.search.editing = true,
+            Action::SearchAccept => self.search.editing = false,
+            Action::SearchCancel => {
+                self.search.editing = false;
+                self.search.input.clear();
+                self.search.restart(&self.base);
+                self.show_current();
+            }
+        }
+    }
+
+    fn motion(&mut self, action: Action, page: isize) {
+        if let Some(Overlay::Help { scroll }) = &mut self.overlay {
+            *scroll = match action {
+                Action::Down => scroll.saturating_add(1),
+                Action::Up => scroll.saturating_sub(1),
+                Action::PageDown => scroll.saturating_add(10),
+                Action::PageUp => scroll.saturating_sub(10),
+                _ => *scroll,
+            };
+            return;
+        }
+        if self.focus == Pane::Detail {
+            match action {
+                Action::Down => self.detail.move_cursor(1),
+                Action::Up => self.detail.move_cursor(-1),
+                Action::PageDown | Action::HalfPageDown => {
+                    self.detail.scroll = self.detail.scroll.saturating_add(page as u16 / 2 + 1)
+                }
+                Action::PageUp | Action::HalfPageUp => {
+                    self.detail.scroll = self.detail.scroll.saturating_sub(page as u16 / 2 + 1)
+                }
+                Action::Top => self.detail.scroll = 0,
+                Action::Bottom => {
+                    self.detail.scroll =
+                        (self.detail.raw_pretty.lines().count() + self.detail.entities.len()) as u16
+                }
+                _ => {}
+            }
+            return;
+        }
+        match action {
+            Action::Down => self.timeline.move_by(1),
+            Action::Up => self.timeline.move_by(-1),
+            Action::PageDown => self.timeline.move_by(page),
+            Action::PageUp => self.timeline.move_by(-page),
+            Action::HalfPageDown => self.timeline.move_by(page / 2),
+            Action::HalfPageUp => self.timeline.move_by(-page / 2),
+            Action::Top => self.timeline.top(),
+            Action::Bottom => self.timeline.bottom(),
+            _ => {}
+        }
+        self.after_change();
+    }
+
+    fn pivot_on_chosen(&mut self, add: bool) {
+        let Some((key, value)) = self.detail.chosen() else {
+            self.notice = Some("choose an entity in the detail pane first".into());
+            return;
+        };
+        let pivot = Pivot::new(key, value);
+        let mut pivots = if add {
+            self.history.current().to_vec()
+        } else {
+            Vec::new()
+        };
+        if !pivots.contains(&pivot) {
+            pivots.push(pivot);
+        }
+        self.history.push(pivots);
+        self.focus = Pane::Timeline;
+        self.refilter();
+    }
+}
+
+impl App {
+    /// Starts a search as if typed (for `--search` on the command line).
+    pub fn start_search(&mut self, text: String) {
+        self.search.input = text;
+        self.search.restart(&self.base);
+        self.show_current();
+    }
+}

@@ -1,0 +1,89 @@
+/// Which events the timeline shows and which one is selected. Positions are store positions, so
+/// they are in time order.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineState {
+    /// The events shown: the pivot and window result, narrowed by the search when there is one.
+    pub shown: Vec<u32>,
+    pub selected: usize,
+    pub offset: usize,
+}
+
+impl TimelineState {
+    pub fn selected_pos(&self) -> Option<u32> {
+        self.shown.get(self.selected).copied()
+    }
+
+    /// Replaces the shown events, keeping the same event selected when it is still shown, else
+    /// the one nearest in time.
+    pub fn replace(&mut self, shown: Vec<u32>) {
+        let keep = self.selected_pos();
+        self.shown = shown;
+        self.selected = match keep {
+            Some(pos) => self
+                .shown
+                .partition_point(|&p| p < pos)
+                .min(self.shown.len().saturating_sub(1)),
+            None => 0,
+        };
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        if self.shown.is_empty() {
+            return;
+        }
+        let last = self.shown.len() - 1;
+        self.selected = (self.selected as isize + delta).clamp(0, last as isize) as usize;
+    }
+
+    pub fn top(&mut self) {
+        self.selected = 0;
+    }
+
+    pub fn bottom(&mut self) {
+        self.selected = self.shown.len().saturating_sub(1);
+    }
+
+    /// Scrolls just enough to keep the selection inside `rows` visible rows.
+    pub fn scroll_to_selection(&mut self, rows: usize) {
+        let rows = rows.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + rows {
+            self.offset = self.selected + 1 - rows;
+        }
+        let max_offset = self.shown.len().saturating_sub(rows);
+        self.offset = self.offset.min(max_offset);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selection_survives_a_narrower_view() {
+        let mut t = TimelineState::default();
+        t.replace(vec![1, 5, 9, 12, 20]);
+        t.selected = 3; // position 12
+        t.replace(vec![5, 12, 30]);
+        assert_eq!(t.selected_pos(), Some(12));
+        t.replace(vec![2, 3, 40]);
+        assert_eq!(t.selected_pos(), Some(40), "nearest later event");
+        t.replace(vec![]);
+        assert_eq!(t.selected_pos(), None);
+    }
+
+    #[test]
+    fn scrolling_keeps_the_selection_visible() {
+        let mut t = TimelineState::default();
+        t.replace((0..100).collect());
+        t.move_by(30);
+        t.scroll_to_selection(10);
+        assert_eq!((t.selected, t.offset), (30, 21));
+        t.move_by(-25);
+        t.scroll_to_selection(10);
+        assert_eq!(t.offset, 5);
+        t.move_by(-1000);
+        assert_eq!(t.selected, 0);
+    }
+}

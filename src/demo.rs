@@ -1,0 +1,77 @@
+//! The built-in demo incident: native-format files from `demo-data/`, compiled into the binary and
+//! read through the same parsers a live source uses.
+
+use crate::load::{Loaded, SourceReport};
+use crate::model::SourceKind;
+use crate::sources::{elastic, falco, loki, prometheus, EntityTable, Parsed};
+
+const FALCO: &str = include_str!("../demo-data/falco.jsonl");
+const LOKI_SSHD: &str = include_str!("../demo-data/loki-sshd.json");
+const LOKI_API: &str = include_str!("../demo-data/loki-api.json");
+const ELASTIC: &str = include_str!("../demo-data/elasticsearch.json");
+const PROM_CPU: &str = include_str!("../demo-data/prometheus-cpu.json");
+const PROM_EGRESS: &str = include_str!("../demo-data/prometheus-egress.json");
+const QUERIES: &str = include_str!("../demo-data/queries.json");
+
+/// The query recorded for a demo file in `queries.json`.
+fn query_of(file: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(QUERIES)
+        .ok()
+        .and_then(|q| q.get(file)?.get("query")?.as_str().map(str::to_string))
+        .unwrap_or_else(|| file.to_string())
+}
+
+/// Loads every demo file into a store. The files ship with the binary, so a failure here is a
+/// bug in the shipped data; it is reported like any source error rather than panicking.
+pub fn load() -> Loaded {
+    let mut loaded = Loaded::default();
+    let (falco_parsed, _) =
+        falco::parse_lines(FALCO.as_bytes(), "falco-prod", &EntityTable::falco());
+    loaded.add(
+        SourceReport::new("falco-prod", SourceKind::Falco, "demo-data/falco.jsonl"),
+        falco_parsed,
+    );
+    for (file, body) in [("loki-sshd.json", LOKI_SSHD), ("loki-api.json", LOKI_API)] {
+        let q = query_of(file);
+        let result = loki::parse_response(body, "loki-prod", &q, &EntityTable::loki());
+        add_result(
+            &mut loaded,
+            SourceReport::new("loki-prod", SourceKind::Loki, &q),
+            result,
+        );
+    }
+    let q = query_of("elasticsearch.json");
+    let result = elastic::parse_response(ELASTIC, "es-prod", &EntityTable::ecs());
+    add_result(
+        &mut loaded,
+        SourceReport::new("es-prod", SourceKind::Elasticsearch, &q),
+        result,
+    );
+    for (file, body) in [
+        ("prometheus-cpu.json", PROM_CPU),
+        ("prometheus-egress.json", PROM_EGRESS),
+    ] {
+        let q = query_of(file);
+        let result = prometheus::parse_response(body, "prom-prod", &q, &EntityTable::prometheus());
+        add_result(
+            &mut loaded,
+            SourceReport::new("prom-prod", SourceKind::Prometheus, &q),
+            result,
+        );
+    }
+    loaded
+}
+
+fn add_result(
+    loaded: &mut Loaded,
+    mut report: SourceReport,
+    result: Result<Parsed, crate::sources::SourceError>,
+) {
+    match result {
+        Ok(parsed) => loaded.add(report, parsed),
+        Err(e) => {
+            report.error = Some(e.to_string());
+            loaded.add(report, Parsed::default());
+        }
+    }
+}

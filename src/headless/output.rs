@@ -1,0 +1,150 @@
+//! Record formats for stdout. JSON lines are valid JSON with every character a terminal would
+//! interpret written as a `\u` escape, so `casefile query | less` is as safe as the TUI.
+
+use crate::model::{Series, Timestamp};
+use crate::store::EventRef;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
+use unicode_width::UnicodeWidthStr;
+
+#[derive(Serialize)]
+struct EventLine<'a> {
+    ts: String,
+    source: &'static str,
+    source_name: &'a str,
+    kind: &'static str,
+    severity: &'static str,
+    title: &'a str,
+    message: &'a str,
+    entities: crate::model::Entities,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    process: Option<&'a crate::model::Process>,
+    tags: Vec<&'a str>,
+    raw: RawOrText<'a>,
+}
+
+/// The raw record embedded as JSON when it is JSON, else as a string.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum RawOrText<'a> {
+    Json(&'a RawValue),
+    Text(&'a str),
+}
+
+pub fn event_json_line(e: &EventRef<'_>) -> String {
+    let raw_text = e.raw();
+    let raw = serde_json::from_str::<&RawValue>(raw_text)
+        .map(RawOrText::Json)
+        .unwrap_or(RawOrText::Text(raw_text));
+    let line = EventLine {
+        ts: e.ts().to_rfc3339(),
+        source: e.source().as_str(),
+        source_name: e.source_name(),
+        kind: e.kind().as_str(),
+        severity: e.severity().as_str(),
+        title: e.title(),
+        message: e.message(),
+        entities: e.entities().map(|(k, v)| (k, v.to_string())).collect(),
+        process: e.process(),
+        tags: e.tags().collect(),
+        raw,
+    };
+    terminal_safe_json(serde_json::to_string(&line).unwrap_or_default())
+}
+
+#[derive(Serialize)]
+struct MetricLine<'a> {
+    ts: String,
+    source: &'static str,
+    source_name: &'a str,
+    kind: &'static str,
+    query: &'a str,
+    metric: &'a BTreeMap<String, String>,
+    value: serde_json::Value,
+    entities: &'a crate::model::Entities,
+}
+
+/// One metric sample as a line (`"kind":"metric"`, the labels under `metric`, and `value`).
+/// Prometheus's `NaN` and `±Inf` have no JSON number, so they are written as Prometheus writes
+/// them: strings.
+pub fn metric_json_line(series: &Series, ts: Timestamp, value: f64) -> String {
+    let value = if value.is_finite() {
+        serde_json::Number::from_f64(value)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number)
+    } else if value.is_nan() {
+        serde_json::Value::String("NaN".into())
+    } else if value > 0.0 {
+        serde_json::Value::String("+Inf".into())
+    } else {
+        serde_json::Value::String("-Inf".into())
+    };
+    let line = MetricLine {
+        ts: ts.to_rfc3339(),
+        source: series.source.as_str(),
+        source_name: &series.source_name,
+        kind: "metric",
+        query: &series.query,
+        metric: &series.labels,
+        value,
+        entities: &series.entities,
+    };
+    terminal_safe_json(serde_json::to_string(&line).unwrap_or_default())
+}
+
+/// JSON whose strings carry no character a terminal would act on: serde_json already escapes
+/// C0 controls; this also escapes DEL, C1 controls, bidi controls and invisible characters.
+/// The result parses to the same values.
+fn terminal_safe_json(json: String) -> String {
+    if !json.chars().any(crate::sanitize::needs_escape) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if crate::sanitize::needs_escape(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One aligned, sanitized row for `--format table`.
+pub fn table_row(ts: Timestamp, source: &str, severity: &str, title: &str, width: usize) -> String {
+    let title = crate::sanitize::line(title);
+    let mut cut = String::new();
+    for c in title.chars() {
+        if UnicodeWidthStr::width(cut.as_str())
+            + unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
+            > width
+        {
+            cut.push('…');
+            break;
+        }
+        cut.push(c);
+    }
+    format!(
+        "{}  {:<13}  {:<8}  {}",
+        ts.to_rfc3339(),
+        crate::sanitize::line(source),
+        severity,
+        cut
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_escape_what_terminals_interpret_and_stay_equal() {
+        let json =
+            serde_json::to_string(&serde_json::json!({"m": "a\u{202e}b\u{9b}c\u{7f}"})).unwrap();
+        let safe = terminal_safe_json(json.clone());
+        assert_eq!(safe, r#"{"m":"a\u202eb\u009bc\u007f"}"#);
+        let a: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let b: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(a, b);
+    }
+}

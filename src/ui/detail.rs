@@ -1,0 +1,144 @@
+use super::text;
+use crate::app::{App, Pane};
+use crate::sanitize;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::Frame;
+
+/// The selected event: normalized fields, entities (each one a pivot), and the raw record.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
+    let t = &app.theme;
+    let focused = app.focus == Pane::Detail && app.overlay.is_none();
+    let block = if bordered {
+        Block::default()
+            .borders(Borders::LEFT)
+            .border_style(t.get("ui.border"))
+    } else {
+        Block::default()
+    };
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    let Some(e) = app.detail.pos.and_then(|p| app.data.store.get(p)) else {
+        frame.render_widget(
+            Paragraph::new(Line::styled(" no event selected", t.get("ui.muted"))),
+            inner,
+        );
+        return;
+    };
+    let label = t.get("ui.label");
+    let esc = t.get("ui.escaped");
+    let field = |name: &str, value: &str| -> Line<'static> {
+        let mut spans = vec![Span::styled(format!(" {name:<9}"), label)];
+        let (v, _) = text::untrusted(value, width.saturating_sub(10), t.get("ui"), esc);
+        spans.extend(v);
+        Line::from(spans)
+    };
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            if focused { " DETAIL" } else { " detail" },
+            if focused { t.get("ui.title") } else { label },
+        ),
+        Span::styled(format!("  {}", e.ts().to_rfc3339()), t.get("ui.time")),
+    ])];
+    lines.push(Line::from(vec![
+        Span::styled(" source   ", label),
+        Span::styled(e.source().as_str().to_string(), t.source(e.source())),
+        Span::raw(format!(" ({})  ", sanitize::line(e.source_name()))),
+        Span::styled("kind ", label),
+        Span::raw(format!("{}  ", e.kind().as_str())),
+        Span::styled("severity ", label),
+        Span::styled(e.severity().as_str().to_string(), t.severity(e.severity())),
+    ]));
+    lines.push(field("title", e.title()));
+    if let Some(p) = e.process() {
+        let mut s = String::new();
+        if let Some(n) = &p.name {
+            s.push_str(n);
+        }
+        if let Some(pid) = p.pid {
+            s.push_str(&format!(" pid {pid}"));
+        }
+        if let Some(ppid) = p.ppid {
+            s.push_str(&format!(" ppid {ppid}"));
+        }
+        if let Some(parent) = &p.parent_name {
+            s.push_str(&format!(" parent {parent}"));
+        }
+        lines.push(field("process", s.trim()));
+        if let Some(cmd) = &p.cmdline {
+            lines.push(field("cmdline", cmd));
+        }
+    }
+    lines.push(Line::styled(
+        if focused {
+            " ENTITIES  Enter pivots · + adds to the pivot"
+        } else {
+            " entities"
+        },
+        if focused { t.get("ui.title") } else { label },
+    ));
+    let mut cursor_line = None;
+    if app.detail.entities.is_empty() {
+        lines.push(Line::styled("   (none)", t.get("ui.muted")));
+    }
+    for (i, (key, value, count)) in app.detail.entities.iter().enumerate() {
+        let chosen = focused && i == app.detail.cursor;
+        if chosen {
+            cursor_line = Some(lines.len() as u16);
+        }
+        let marker = if chosen { " › " } else { "   " };
+        let row_style = if chosen {
+            t.get("ui.selection")
+        } else {
+            t.get("ui")
+        };
+        let mut spans = vec![
+            Span::styled(marker.to_string(), t.get("ui.cursor")),
+            Span::styled(format!("{:<10}", key.as_str()), label.patch(row_style)),
+        ];
+        let count_text = format!("  {} events", text::thousands(*count));
+        let (v, _) = text::untrusted(
+            value,
+            width.saturating_sub(13 + count_text.len()),
+            row_style,
+            esc,
+        );
+        spans.extend(v);
+        spans.push(Span::styled(count_text, t.get("ui.muted")));
+        lines.push(Line::from(spans));
+    }
+    // The message wraps: it is the part people read.
+    let msg = sanitize::line(e.message()).into_owned();
+    if !msg.is_empty() && msg != sanitize::line(e.title()) {
+        lines.push(Line::from(vec![
+            Span::styled(" message  ", label),
+            Span::raw(msg),
+        ]));
+    }
+    let tags: Vec<&str> = e.tags().collect();
+    if !tags.is_empty() {
+        lines.push(field("tags", &tags.join(" ")));
+    }
+    lines.push(Line::styled(" raw record", label));
+    for raw_line in app.detail.raw_pretty.lines() {
+        lines.push(Line::raw(format!(" {}", sanitize::line(raw_line))));
+    }
+    let total = lines.len() as u16;
+    let mut scroll = app.detail.scroll.min(total.saturating_sub(inner.height));
+    // Keep the chosen entity on screen (lines before it do not wrap: they are cut to width).
+    if let Some(c) = cursor_line {
+        if c < scroll {
+            scroll = c;
+        } else if c >= scroll + inner.height {
+            scroll = c + 1 - inner.height;
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        inner,
+    );
+}

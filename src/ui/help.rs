@@ -1,0 +1,60 @@
+use super::keymap::Context;
+use crate::app::App;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::Frame;
+
+/// The active keymap, generated from the keymap itself, so it can never disagree with it.
+pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
+    let t = &app.theme;
+    let area = frame.area();
+    let w = area.width.saturating_sub(4).min(84);
+    let h = area.height.saturating_sub(2);
+    let popup = Rect::new((area.width - w) / 2, 1, w, h);
+    let mut lines = Vec::new();
+    for ctx in Context::ALL {
+        let bindings = app.keymap.bindings(ctx);
+        if bindings.is_empty() {
+            continue;
+        }
+        let title = match ctx {
+            Context::Global => "Everywhere",
+            Context::Timeline => "Timeline",
+            Context::Detail => "Detail",
+            Context::Search => "Search line (other keys type)",
+            Context::Help => "This help",
+        };
+        lines.push(Line::styled(title, t.get("ui.title")));
+        for (keys, action) in bindings {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {keys:<18}"), t.get("ui.cursor")),
+                Span::styled(format!("{:<16}", action.name()), t.get("ui.label")),
+                Span::raw(action.doc()),
+            ]));
+        }
+        lines.push(Line::raw(""));
+    }
+    let dir = crate::cli::config_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|| "~/.config/casefile".into());
+    lines.push(Line::styled(
+        format!(
+            "keymap `{}` · theme `{}` · your own: {dir}/keymaps, {dir}/themes",
+            app.keymap.name, app.theme.name
+        ),
+        t.get("ui.muted"),
+    ));
+    let max_scroll = (lines.len() as u16).saturating_sub(h.saturating_sub(2));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.get("ui.border"))
+        .title(Span::styled(" keys — Esc closes ", t.get("ui.title")));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll.min(max_scroll), 0)),
+        popup,
+    );
+}

@@ -1,0 +1,73 @@
+//! Drawing. Every function here reads the app's state and writes to the frame; none of them
+//! mutates state or does I/O.
+
+mod config_file;
+mod detail;
+mod help;
+mod histogram;
+pub mod keymap;
+pub mod layout;
+mod metrics;
+mod pivot_bar;
+mod status;
+pub mod svg;
+mod text;
+pub mod theme;
+mod timeline;
+
+use crate::app::{App, Overlay, Pane};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let size = (frame.area().width, frame.area().height);
+    let areas = layout::areas(size, app.cache.metrics.len(), app.focus == Pane::Detail);
+    pivot_bar::draw(frame, areas.pivot_bar, app);
+    histogram::draw(frame, areas.histogram, app);
+    if let Some(tabs) = areas.tabs {
+        draw_tabs(frame, tabs, app);
+    }
+    if let Some(area) = areas.timeline {
+        timeline::draw(frame, area, app);
+    }
+    if let Some(area) = areas.detail {
+        detail::draw(frame, area, app, areas.tabs.is_none());
+    }
+    metrics::draw(frame, areas.metrics, app);
+    status::draw(frame, areas.status, app);
+    if let Some(Overlay::Help { scroll }) = app.overlay {
+        help::draw(frame, app, scroll);
+    }
+}
+
+/// ` Timeline (5,210) │ Detail ` at narrow widths, where the panes are tabs.
+fn draw_tabs(frame: &mut Frame, area: ratatui::layout::Rect, app: &App) {
+    let t = &app.theme;
+    let style_for = |pane: Pane| {
+        if app.focus == pane {
+            t.get("ui.tab.active")
+        } else {
+            t.get("ui.tab")
+        }
+    };
+    let key = app
+        .keymap
+        .key_for(
+            crate::ui::keymap::Context::Timeline,
+            crate::app::Action::NextPane,
+        )
+        .unwrap_or_default();
+    let line = Line::from(vec![
+        Span::raw(" "),
+        Span::styled(
+            format!("Timeline ({})", text::thousands(app.timeline.shown.len())),
+            style_for(Pane::Timeline),
+        ),
+        Span::styled(" │ ", t.get("ui.border")),
+        Span::styled("Detail", style_for(Pane::Detail)),
+        Span::styled(format!("   {key} switches"), t.get("ui.muted")),
+    ]);
+    frame.render_widget(Paragraph::new(line).style(Style::default()), area);
+}

@@ -1,0 +1,134 @@
+use super::keymap::Context;
+use super::text;
+use crate::app::{Action, App, Pane};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+use unicode_width::UnicodeWidthStr;
+
+/// The bottom line: the search being typed, or a notice, or key hints; counts on the right.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let bar = t.get("ui.bar");
+    let width = area.width as usize;
+    let right = right_side(app);
+    let right_w = right.width();
+    let room = width.saturating_sub(right_w + 1);
+    let mut spans: Vec<Span> = Vec::new();
+    if app.search.editing || app.search.is_active() {
+        let key = if app.search.editing {
+            " / "
+        } else {
+            " search: "
+        };
+        spans.push(Span::styled(key, t.get("ui.key")));
+        let (s, _) = text::untrusted(
+            &app.search.input,
+            room.saturating_sub(key.len() + 2),
+            bar,
+            t.get("ui.escaped").patch(bar),
+        );
+        spans.extend(s);
+        if app.search.editing {
+            spans.push(Span::styled("▏", t.get("ui.cursor").patch(bar)));
+        }
+    } else if let Some(n) = &app.notice {
+        spans.push(Span::styled(
+            format!(
+                " {}",
+                text::fit(&crate::sanitize::line(n), room.saturating_sub(1))
+            ),
+            t.get("ui.notice"),
+        ));
+    } else {
+        spans.extend(hints(app, room));
+    }
+    let used: usize = spans.iter().map(|s| s.content.width()).sum();
+    spans.push(Span::styled(
+        " ".repeat(width.saturating_sub(used + right_w)),
+        bar,
+    ));
+    spans.push(Span::styled(right, bar));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+}
+
+fn right_side(app: &App) -> String {
+    let mut parts = Vec::new();
+    if let Some(p) = app.search.progress() {
+        parts.push(format!("searching {p}%"));
+    }
+    let shown = app.timeline.shown.len();
+    let total = app.data.store.len();
+    if shown == total {
+        parts.push(format!("{} events", text::thousands(total)));
+    } else {
+        parts.push(format!(
+            "{} of {}",
+            text::thousands(shown),
+            text::thousands(total)
+        ));
+    }
+    let skipped = app.data.total_skipped();
+    if skipped > 0 {
+        parts.push(format!("{} skipped", text::thousands(skipped)));
+    }
+    let failed = app
+        .data
+        .reports
+        .iter()
+        .filter(|r| r.error.is_some())
+        .count();
+    if failed > 0 {
+        parts.push(format!(
+            "{failed} source error{}",
+            if failed == 1 { "" } else { "s" }
+        ));
+    }
+    format!("{} ", parts.join(" · "))
+}
+
+/// `? help  / search  ↵ detail  p pivot  b back  q quit`, from the active keymap, as many as fit.
+fn hints(app: &App, room: usize) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    let ctx = if app.focus == Pane::Detail {
+        Context::Detail
+    } else {
+        Context::Timeline
+    };
+    let wanted: &[(Action, &str)] = match ctx {
+        Context::Detail => &[
+            (Action::Help, "help"),
+            (Action::Pivot, "pivot"),
+            (Action::PivotAdd, "add"),
+            (Action::Back, "back"),
+            (Action::Close, "close"),
+            (Action::Search, "search"),
+            (Action::Quit, "quit"),
+        ],
+        _ => &[
+            (Action::Help, "help"),
+            (Action::Search, "search"),
+            (Action::OpenDetail, "detail"),
+            (Action::PivotMenu, "pivot"),
+            (Action::Back, "back"),
+            (Action::NextPane, "pane"),
+            (Action::Quit, "quit"),
+        ],
+    };
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for (action, label) in wanted {
+        let Some(key) = app.keymap.key_for(ctx, *action) else {
+            continue;
+        };
+        let w = key.width() + label.len() + 3;
+        if used + w > room {
+            break;
+        }
+        spans.push(Span::styled(format!(" {key}"), t.get("ui.key")));
+        spans.push(Span::styled(format!(" {label} "), t.get("ui.bar")));
+        used += w;
+    }
+    spans
+}

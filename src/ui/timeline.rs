@@ -1,0 +1,114 @@
+use super::text;
+use crate::app::{App, Pane};
+use crate::store::EventRef;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+/// Column widths: `13:04:05.123 falco CRIT `.
+const PREFIX: usize = 12 + 1 + 5 + 1 + 4 + 1;
+
+/// The merged timeline: one row per event, only the visible rows are built.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let width = area.width as usize;
+    let mut lines = Vec::with_capacity(area.height as usize);
+    let focused = app.focus == Pane::Timeline && app.overlay.is_none();
+    let header_style = if focused {
+        t.get("ui.title")
+    } else {
+        t.get("ui.label")
+    };
+    let position = if app.timeline.shown.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "{}/{}",
+            text::thousands(app.timeline.selected + 1),
+            text::thousands(app.timeline.shown.len())
+        )
+    };
+    let head = format!(
+        "{:<w$}",
+        "TIME         SOURCE SEV  EVENT",
+        w = width.saturating_sub(position.len() + 1)
+    );
+    lines.push(Line::from(vec![
+        Span::styled(
+            text::fit(&head, width.saturating_sub(position.len() + 1)),
+            header_style,
+        ),
+        Span::styled(format!("{position} "), t.get("ui.label")),
+    ]));
+    let rows = area.height.saturating_sub(1) as usize;
+    if app.timeline.shown.is_empty() {
+        let why = if app.search.running() {
+            "searching…"
+        } else if app.search.is_active() {
+            "no event matches the search (Esc in the search line clears it)"
+        } else {
+            "no events for this pivot and window (b goes back)"
+        };
+        lines.push(Line::styled(format!(" {why}"), t.get("ui.muted")));
+    }
+    let end = (app.timeline.offset + rows).min(app.timeline.shown.len());
+    for i in app.timeline.offset..end {
+        let Some(e) = app.data.store.get(app.timeline.shown[i]) else {
+            continue;
+        };
+        let selected = i == app.timeline.selected;
+        lines.push(row(app, &e, width, selected, focused));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn row(app: &App, e: &EventRef, width: usize, selected: bool, focused: bool) -> Line<'static> {
+    let t = &app.theme;
+    let base = if selected {
+        if focused {
+            t.get("ui.selection")
+        } else {
+            t.get("ui.selection").patch(t.get("ui.muted"))
+        }
+    } else {
+        Style::default()
+    };
+    let mut spans = vec![
+        Span::styled(
+            format!("{} ", e.ts().clock_millis()),
+            t.get("ui.time").patch(base),
+        ),
+        Span::styled(
+            format!("{:<5} ", e.source().short()),
+            t.source(e.source()).patch(base),
+        ),
+        Span::styled(
+            format!("{} ", e.severity().short()),
+            t.severity(e.severity()).patch(base),
+        ),
+    ];
+    let room = width.saturating_sub(PREFIX);
+    let summary = summary(e);
+    let (body, used) =
+        text::untrusted(&summary, room, t.get("ui").patch(base), t.get("ui.escaped"));
+    spans.extend(body);
+    if selected && used < room {
+        spans.push(Span::styled(" ".repeat(room - used), base));
+    }
+    Line::from(spans)
+}
+
+/// The title, then the message when it says more than the title. A title taken from the
+/// message itself (`sshd: Failed password…`, a JSON line's `msg`) is enough on its own.
+fn summary(e: &EventRef) -> String {
+    let title = e.title();
+    let message = e.message();
+    let core = title.split_once(": ").map_or(title, |(_, rest)| rest);
+    if message.is_empty() || message.contains(core) || title.contains(message) {
+        title.to_string()
+    } else {
+        format!("{title} · {message}")
+    }
+}
