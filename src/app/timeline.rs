@@ -6,6 +6,9 @@ pub struct TimelineState {
     pub shown: Vec<u32>,
     pub selected: usize,
     pub offset: usize,
+    /// The event the user chose, kept while the shown list is rebuilt (a search streaming in,
+    /// a pivot), so the selection returns to it as soon as it is shown again.
+    anchor: Option<u32>,
 }
 
 impl TimelineState {
@@ -16,7 +19,7 @@ impl TimelineState {
     /// Replaces the shown events, keeping the same event selected when it is still shown, else
     /// the one nearest in time.
     pub fn replace(&mut self, shown: Vec<u32>) {
-        let keep = self.selected_pos();
+        let keep = self.anchor.or(self.selected_pos());
         self.shown = shown;
         self.selected = match keep {
             Some(pos) => self
@@ -33,14 +36,17 @@ impl TimelineState {
         }
         let last = self.shown.len() - 1;
         self.selected = (self.selected as isize + delta).clamp(0, last as isize) as usize;
+        self.anchor = self.selected_pos();
     }
 
     pub fn top(&mut self) {
         self.selected = 0;
+        self.anchor = self.selected_pos();
     }
 
     pub fn bottom(&mut self) {
         self.selected = self.shown.len().saturating_sub(1);
+        self.anchor = self.selected_pos();
     }
 
     /// Scrolls just enough to keep the selection inside `rows` visible rows.
@@ -71,6 +77,18 @@ mod tests {
         assert_eq!(t.selected_pos(), Some(40), "nearest later event");
         t.replace(vec![]);
         assert_eq!(t.selected_pos(), None);
+    }
+
+    #[test]
+    fn the_chosen_event_comes_back_when_a_rebuild_passes_through_empty() {
+        let mut t = TimelineState::default();
+        t.replace(vec![1, 5, 9]);
+        t.move_by(1);
+        t.replace(vec![]);
+        t.replace(vec![1]);
+        assert_eq!(t.selected_pos(), Some(1));
+        t.replace(vec![1, 5, 9]);
+        assert_eq!(t.selected_pos(), Some(5));
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
             Span::styled(marker.to_string(), t.get("ui.cursor")),
             Span::styled(format!("{:<10}", key.as_str()), label.patch(row_style)),
         ];
-        let count_text = format!("  {} events", text::thousands(*count));
+        let count_text = format!(" {}", text::count_of(*count, "event"));
         let (v, _) = text::untrusted(
             value,
             width.saturating_sub(13 + count_text.len()),

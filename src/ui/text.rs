@@ -82,7 +82,7 @@ pub fn fit(text: &str, max_width: usize) -> String {
 /// `1,234` / `12.3k` / `1.2M` for counts in tight places.
 pub fn compact_count(n: usize) -> String {
     match n {
-        0..=9_999 => n.to_string(),
+        0..=9_999 => thousands(n),
         10_000..=999_999 => format!("{:.1}k", n as f64 / 1e3),
         _ => format!("{:.1}M", n as f64 / 1e6),
     }
