@@ -79,9 +79,9 @@ impl Loaded {
     }
 }
 
-/// Reads Falco JSON lines from a file or `-` (stdin). An unreadable file is an error; a read
-/// error part-way keeps what was read and says so.
-pub fn falco_input(path: &str) -> Result<(SourceReport, Parsed), String> {
+/// Reads Falco JSON lines from a file or `-` (stdin) straight into the store, batch by batch.
+/// An unreadable file is an error; a read error part-way keeps what was read and says so.
+pub fn falco_input(loaded: &mut Loaded, path: &str) -> Result<(), String> {
     let table = EntityTable::falco();
     let name = if path == "-" {
         "falco:stdin".to_string()
@@ -89,21 +89,24 @@ pub fn falco_input(path: &str) -> Result<(SourceReport, Parsed), String> {
         format!("falco:{path}")
     };
     let mut report = SourceReport::new(&name, SourceKind::Falco, path);
-    let (parsed, err) = if path == "-" {
-        falco::parse_lines(std::io::stdin().lock(), &name, &table)
+    let store = &mut loaded.store;
+    let sink = |batch| store.ingest(batch);
+    let (stats, err) = if path == "-" {
+        falco::read_lines(std::io::stdin().lock(), &name, &table, sink)
     } else {
         let file = std::fs::File::open(path)
             .map_err(|e| format!("cannot read Falco input {path}: {e}"))?;
         if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
             return Err(format!("cannot read Falco input {path}: it is a directory"));
         }
-        falco::parse_lines(BufReader::with_capacity(1 << 20, file), &name, &table)
+        falco::read_lines(BufReader::with_capacity(1 << 20, file), &name, &table, sink)
     };
     if let Some(e) = err {
-        report.error = Some(format!(
-            "read error after {} events: {e}",
-            parsed.events.len()
-        ));
+        report.error = Some(format!("read error after {} events: {e}", stats.events));
     }
-    Ok((report, parsed))
+    report.events = stats.events;
+    report.skipped = stats.skipped;
+    report.ignored = stats.ignored;
+    loaded.reports.push(report);
+    Ok(())
 }

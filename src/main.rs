@@ -50,8 +50,7 @@ fn load_sources(sources: &SourceArgs) -> Result<Loaded, String> {
         Loaded::default()
     };
     for path in &sources.falco {
-        let (report, parsed) = load::falco_input(path)?;
-        loaded.add(report, parsed);
+        load::falco_input(&mut loaded, path)?;
     }
     Ok(loaded)
 }

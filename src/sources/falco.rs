@@ -1,13 +1,13 @@
 //! Falco alerts: `json_output: true` lines, `http_output` bodies and falcosidekick payloads.
 
-use super::json_path::{self, int, text};
+use super::falco_record::{FalcoLine, Field, Fields};
 use super::mapping::EntityTable;
-use super::Parsed;
+use super::{Parsed, SkipReport};
 use crate::model::{
     entity::looks_like_commit, Entities, EntityKey, Event, EventKind, Process, Severity,
     SourceKind, Timestamp,
 };
-use serde_json::Value;
+use std::borrow::Cow;
 use std::io::BufRead;
 
 /// Why one record could not become an event.
@@ -20,22 +20,40 @@ pub enum FalcoRecord {
     Internal,
 }
 
-/// Reads Falco JSON lines. Malformed lines are skipped, counted and sampled; reading stops only
-/// at an I/O error, which is returned with what was parsed so far.
-pub fn parse_lines(
+/// How many events are handed to the sink at once.
+pub const BATCH: usize = 8192;
+
+/// What reading a stream of Falco lines came to, apart from the events.
+#[derive(Debug, Default)]
+pub struct LineStats {
+    pub events: usize,
+    pub skipped: SkipReport,
+    pub ignored: usize,
+}
+
+/// Reads Falco JSON lines, handing events to `sink` in batches so that a big file is never held
+/// twice. Malformed lines are skipped, counted and sampled; reading stops only at an I/O error,
+/// which is returned with the stats of what was read.
+pub fn read_lines(
     mut reader: impl BufRead,
     source_name: &str,
     table: &EntityTable,
-) -> (Parsed, Option<std::io::Error>) {
-    let mut parsed = Parsed::default();
+    mut sink: impl FnMut(Vec<Event>),
+) -> (LineStats, Option<std::io::Error>) {
+    let mut stats = LineStats::default();
+    let mut batch = Vec::with_capacity(BATCH);
     let mut buf = Vec::new();
     let mut line_no = 0;
+    let mut error = None;
     loop {
         buf.clear();
         match reader.read_until(b'\n', &mut buf) {
             Ok(0) => break,
             Ok(_) => {}
-            Err(e) => return (parsed, Some(e)),
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
         }
         line_no += 1;
         let line = String::from_utf8_lossy(&buf);
@@ -44,12 +62,39 @@ pub fn parse_lines(
             continue;
         }
         match parse_record(line, source_name, table) {
-            Ok(FalcoRecord::Event(e)) => parsed.events.push(*e),
-            Ok(FalcoRecord::Internal) => parsed.ignored += 1,
-            Err(reason) => parsed.skipped.skip(line_no, reason, line),
+            Ok(FalcoRecord::Event(e)) => {
+                batch.push(*e);
+                if batch.len() == BATCH {
+                    stats.events += batch.len();
+                    sink(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                }
+            }
+            Ok(FalcoRecord::Internal) => stats.ignored += 1,
+            Err(reason) => stats.skipped.skip(line_no, reason, line),
         }
     }
-    (parsed, None)
+    stats.events += batch.len();
+    if !batch.is_empty() {
+        sink(batch);
+    }
+    (stats, error)
+}
+
+/// Reads Falco JSON lines into one `Parsed`.
+pub fn parse_lines(
+    reader: impl BufRead,
+    source_name: &str,
+    table: &EntityTable,
+) -> (Parsed, Option<std::io::Error>) {
+    let mut events = Vec::new();
+    let (stats, err) = read_lines(reader, source_name, table, |mut b| events.append(&mut b));
+    let parsed = Parsed {
+        events,
+        series: Vec::new(),
+        skipped: stats.skipped,
+        ignored: stats.ignored,
+    };
+    (parsed, err)
 }
 
 /// Parses one Falco JSON record (a line, or an HTTP body).
@@ -58,35 +103,49 @@ pub fn parse_record(
     source_name: &str,
     table: &EntityTable,
 ) -> Result<FalcoRecord, RecordError> {
-    let value: Value = serde_json::from_str(text_record).map_err(|e| format!("not JSON ({e})"))?;
-    if !value.is_object() {
-        return Err("not a JSON object".into());
+    let trimmed = text_record.trim_start();
+    if !trimmed.starts_with('{') {
+        return Err(if trimmed.starts_with('[') || trimmed.starts_with('"') {
+            "not a JSON object".into()
+        } else {
+            "not JSON".into()
+        });
     }
-    let event_source = text(&value, "source").unwrap_or_default();
-    let rule = text(&value, "rule").unwrap_or_default();
+    let rec: FalcoLine =
+        serde_json::from_str(text_record).map_err(|e| format!("not a Falco record ({e})"))?;
+    let text = |f: &Option<Field>| f.as_ref().and_then(|v| v.text().map(Cow::into_owned));
+    let event_source = text(&rec.source).unwrap_or_default();
+    let rule = text(&rec.rule).unwrap_or_default();
     if event_source == "internal" || rule.starts_with("Falco internal") {
         return Ok(FalcoRecord::Internal);
     }
-    let fields = value.get("output_fields").cloned().unwrap_or(Value::Null);
-    let ts = timestamp(&value, &fields).ok_or("no usable `time` or `evt.time`")?;
-    let rule = if rule.is_empty() {
+    let empty = Fields::default();
+    let fields = rec.output_fields.as_ref().unwrap_or(&empty);
+    let ts = timestamp(&rec, fields).ok_or("no usable `time` or `evt.time`")?;
+    if rule.is_empty() {
         return Err("no `rule`".into());
-    } else {
-        rule
-    };
-    let priority = text(&value, "priority").unwrap_or_default();
-    let severity = Severity::parse_loose(&priority).unwrap_or(Severity::Notice);
-    let output = text(&value, "output").unwrap_or_default();
+    }
+    let severity = text(&rec.priority)
+        .and_then(|p| Severity::parse_loose(&p))
+        .unwrap_or(Severity::Notice);
+    let output = text(&rec.output).unwrap_or_default();
 
     let mut entities = Entities::new();
-    table.apply_json(&[&value, &fields], &mut entities);
-    if let Some(image) = image_reference(&fields) {
+    table.apply_fn(
+        |name| match name {
+            "hostname" => rec.hostname.as_ref().and_then(Field::text),
+            "rule" => rec.rule.as_ref().and_then(Field::text),
+            other => fields.get(other).and_then(Field::text),
+        },
+        &mut entities,
+    );
+    if let Some(image) = image_reference(fields) {
         entities.add(EntityKey::Image, &image);
     }
-    if let Some(tag) = field(&fields, "container.image.tag").filter(|t| looks_like_commit(t)) {
+    if let Some(tag) = field(fields, "container.image.tag").filter(|t| looks_like_commit(t)) {
         entities.add(EntityKey::Commit, &tag);
     }
-    let tags = json_path::texts(&value, "tags");
+    let tags = rec.tags.as_ref().map(Field::texts).unwrap_or_default();
 
     Ok(FalcoRecord::Event(Box::new(Event {
         ts,
@@ -97,35 +156,40 @@ pub fn parse_record(
         title: rule,
         message: strip_output_prefix(&output).to_string(),
         entities,
-        process: process(&fields),
+        process: process(fields),
         tags,
         raw: text_record.to_string(),
     })))
 }
 
 /// A field of `output_fields`, with Falco's `<NA>` placeholder read as absent.
-fn field(fields: &Value, name: &str) -> Option<String> {
-    fields
-        .get(name)
-        .and_then(json_path::scalar_text)
-        .filter(|s| !s.is_empty() && s != "<NA>")
+fn field(fields: &Fields, name: &str) -> Option<String> {
+    fields.get(name).and_then(|f| f.text().map(Cow::into_owned))
 }
 
-fn timestamp(record: &Value, fields: &Value) -> Option<Timestamp> {
-    if let Some(ts) = text(record, "time").and_then(|t| Timestamp::parse_rfc3339(&t)) {
+fn timestamp(rec: &FalcoLine, fields: &Fields) -> Option<Timestamp> {
+    if let Some(ts) = rec
+        .time
+        .as_ref()
+        .and_then(Field::text)
+        .and_then(|t| Timestamp::parse_rfc3339(&t))
+    {
         return Some(ts);
     }
     for name in ["evt.time", "evt.rawtime", "evt.time.iso8601"] {
-        if let Some(ns) = int(fields, name) {
+        if let Some(ns) = fields.get(name).and_then(Field::int) {
             return Some(Timestamp::from_nanos(ns));
         }
     }
     // falcosidekick's Elasticsearch output adds `@timestamp`.
-    text(record, "@timestamp").and_then(|t| Timestamp::parse_rfc3339(&t))
+    rec.at_timestamp
+        .as_ref()
+        .and_then(Field::text)
+        .and_then(|t| Timestamp::parse_rfc3339(&t))
 }
 
 /// `repo@sha256:…` when Falco knows the digest, else `repo:tag`, else `container.image`.
-fn image_reference(fields: &Value) -> Option<String> {
+fn image_reference(fields: &Fields) -> Option<String> {
     let repo = field(fields, "container.image.repository");
     let digest = field(fields, "container.image.digest");
     let tag = field(fields, "container.image.tag");
@@ -138,10 +202,10 @@ fn image_reference(fields: &Value) -> Option<String> {
     }
 }
 
-fn process(fields: &Value) -> Option<Process> {
+fn process(fields: &Fields) -> Option<Process> {
     let p = Process {
-        pid: field_int(fields, "proc.pid"),
-        ppid: field_int(fields, "proc.ppid"),
+        pid: fields.get("proc.pid").and_then(Field::int),
+        ppid: fields.get("proc.ppid").and_then(Field::int),
         name: field(fields, "proc.name"),
         cmdline: field(fields, "proc.cmdline"),
         exe: field(fields, "proc.exepath").or_else(|| field(fields, "proc.exe")),
@@ -149,10 +213,6 @@ fn process(fields: &Value) -> Option<Process> {
         entity_id: None,
     };
     (!p.is_empty()).then_some(p)
-}
-
-fn field_int(fields: &Value, name: &str) -> Option<i64> {
-    field(fields, name).and_then(|s| s.parse().ok())
 }
 
 /// Falco prefixes `output` with the time and priority (`13:44:05.478445995: Critical …` or

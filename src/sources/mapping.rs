@@ -127,6 +127,19 @@ impl EntityTable {
         }
     }
 
+    /// Applies the table through a lookup function (for records not held as JSON trees).
+    pub fn apply_fn<'a>(
+        &self,
+        get: impl Fn(&str) -> Option<std::borrow::Cow<'a, str>>,
+        out: &mut Entities,
+    ) {
+        for (field, key) in self.rows() {
+            if let Some(v) = get(field) {
+                out.add(key, &v);
+            }
+        }
+    }
+
     /// Applies the table to flat key/value pairs (labels, logfmt fields).
     pub fn apply_pairs<'a>(
         &self,

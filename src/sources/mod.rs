@@ -2,6 +2,7 @@
 
 pub mod elastic;
 pub mod falco;
+mod falco_record;
 pub mod json_path;
 pub mod line_fields;
 pub mod loki;

@@ -16,8 +16,8 @@ use crate::model::{
     Entities, EntityKey, Event, EventKind, Process, Series, Severity, SourceKind, TimeRange,
     Timestamp,
 };
+use foldhash::HashMap;
 use interner::{Interner, Span, TextArena};
-use std::collections::HashMap;
 
 /// A filter over the store: every pivot must hold (AND), inside the window.
 #[derive(Debug, Clone, PartialEq, Eq)]
