@@ -31,6 +31,9 @@ pub enum Command {
         filters: FilterArgs,
         #[command(flatten)]
         ui: UiArgs,
+        /// Config file (default: $XDG_CONFIG_HOME/casefile/config.toml).
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
     },
     /// The same pipeline headless: normalized events to stdout.
     Query(QueryArgs),
@@ -44,6 +47,9 @@ pub struct SourceArgs {
     /// Falco JSON lines (`json_output: true`) from a file, or `-` for stdin. Repeatable.
     #[arg(long, value_name = "PATH|-")]
     pub falco: Vec<String>,
+    /// Config file (default: $XDG_CONFIG_HOME/casefile/config.toml).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 impl SourceArgs {

@@ -3,7 +3,7 @@
 
 use crate::load::{Loaded, SourceReport};
 use crate::model::SourceKind;
-use crate::sources::{elastic, falco, loki, prometheus, EntityTable, Parsed};
+use crate::sources::{elastic, falco, loki, prometheus, EntityTables, Parsed};
 
 const FALCO: &str = include_str!("../demo-data/falco.jsonl");
 const LOKI_SSHD: &str = include_str!("../demo-data/loki-sshd.json");
@@ -24,16 +24,20 @@ fn query_of(file: &str) -> String {
 /// Loads every demo file into a store. The files ship with the binary, so a failure here is a
 /// bug in the shipped data; it is reported like any source error rather than panicking.
 pub fn load() -> Loaded {
+    load_with(&EntityTables::default())
+}
+
+/// Loads the demo with the given entity tables (the user's config may extend them).
+pub fn load_with(tables: &EntityTables) -> Loaded {
     let mut loaded = Loaded::default();
-    let (falco_parsed, _) =
-        falco::parse_lines(FALCO.as_bytes(), "falco-prod", &EntityTable::falco());
+    let (falco_parsed, _) = falco::parse_lines(FALCO.as_bytes(), "falco-prod", &tables.falco);
     loaded.add(
         SourceReport::new("falco-prod", SourceKind::Falco, "demo-data/falco.jsonl"),
         falco_parsed,
     );
     for (file, body) in [("loki-sshd.json", LOKI_SSHD), ("loki-api.json", LOKI_API)] {
         let q = query_of(file);
-        let result = loki::parse_response(body, "loki-prod", &q, &EntityTable::loki());
+        let result = loki::parse_response(body, "loki-prod", &q, &tables.loki);
         add_result(
             &mut loaded,
             SourceReport::new("loki-prod", SourceKind::Loki, &q),
@@ -41,7 +45,7 @@ pub fn load() -> Loaded {
         );
     }
     let q = query_of("elasticsearch.json");
-    let result = elastic::parse_response(ELASTIC, "es-prod", &EntityTable::ecs());
+    let result = elastic::parse_response(ELASTIC, "es-prod", &tables.elasticsearch);
     add_result(
         &mut loaded,
         SourceReport::new("es-prod", SourceKind::Elasticsearch, &q),
@@ -52,7 +56,7 @@ pub fn load() -> Loaded {
         ("prometheus-egress.json", PROM_EGRESS),
     ] {
         let q = query_of(file);
-        let result = prometheus::parse_response(body, "prom-prod", &q, &EntityTable::prometheus());
+        let result = prometheus::parse_response(body, "prom-prod", &q, &tables.prometheus);
         add_result(
             &mut loaded,
             SourceReport::new("prom-prod", SourceKind::Prometheus, &q),

@@ -81,8 +81,7 @@ impl Loaded {
 
 /// Reads Falco JSON lines from a file or `-` (stdin) straight into the store, batch by batch.
 /// An unreadable file is an error; a read error part-way keeps what was read and says so.
-pub fn falco_input(loaded: &mut Loaded, path: &str) -> Result<(), String> {
-    let table = EntityTable::falco();
+pub fn falco_input(loaded: &mut Loaded, path: &str, table: &EntityTable) -> Result<(), String> {
     let name = if path == "-" {
         "falco:stdin".to_string()
     } else {
@@ -92,14 +91,14 @@ pub fn falco_input(loaded: &mut Loaded, path: &str) -> Result<(), String> {
     let store = &mut loaded.store;
     let sink = |batch| store.ingest(batch);
     let (stats, err) = if path == "-" {
-        falco::read_lines(std::io::stdin().lock(), &name, &table, sink)
+        falco::read_lines(std::io::stdin().lock(), &name, table, sink)
     } else {
         let file = std::fs::File::open(path)
             .map_err(|e| format!("cannot read Falco input {path}: {e}"))?;
         if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
             return Err(format!("cannot read Falco input {path}: it is a directory"));
         }
-        falco::read_lines(BufReader::with_capacity(1 << 20, file), &name, &table, sink)
+        falco::read_lines(BufReader::with_capacity(1 << 20, file), &name, table, sink)
     };
     if let Some(e) = err {
         report.error = Some(format!("read error after {} events: {e}", stats.events));

@@ -1,5 +1,6 @@
 use casefile::app::App;
 use casefile::cli::{Cli, Command, FilterArgs, SourceArgs, UiArgs};
+use casefile::config::Config;
 use casefile::load::{self, Loaded};
 use casefile::model::Timestamp;
 use casefile::ui::keymap::Keymap;
@@ -10,16 +11,20 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Some(Command::Demo { filters, ui }) => {
+        Some(Command::Demo {
+            filters,
+            ui,
+            config,
+        }) => {
             let sources = SourceArgs {
                 demo: true,
+                config: config.clone(),
                 ..SourceArgs::default()
             };
             tui(&sources, filters, ui)
         }
-        Some(Command::Query(args)) => {
-            load_sources(&args.sources).and_then(|loaded| casefile::headless::run(args, &loaded))
-        }
+        Some(Command::Query(args)) => load_sources(&args.sources, &config(&args.sources).0)
+            .and_then(|loaded| casefile::headless::run(args, &loaded)),
         None => {
             if cli.sources.is_empty() {
                 eprintln!("casefile: no sources given.\nTry the built-in incident:  casefile demo\nOr read Falco alerts:       casefile --falco /var/log/falco/events.json\nSee `casefile --help` for every source.");
@@ -37,20 +42,37 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_sources(sources: &SourceArgs) -> Result<Loaded, String> {
+/// The config file, or the defaults and a warning when it is broken: a typo in a config file
+/// must not keep a responder out at 3 a.m.
+fn config(sources: &SourceArgs) -> (Config, Option<String>) {
+    match Config::load(
+        sources.config.as_deref(),
+        casefile::cli::config_dir().as_deref(),
+    ) {
+        Ok(c) => (c, None),
+        Err(e) => {
+            let warning = format!("{}; using the defaults", casefile::sanitize::line(&e));
+            eprintln!("casefile: {warning}");
+            (Config::default(), Some(warning))
+        }
+    }
+}
+
+fn load_sources(sources: &SourceArgs, config: &Config) -> Result<Loaded, String> {
     if sources.is_empty() {
         return Err("no sources given (use --demo or --falco PATH|-)".into());
     }
     if sources.falco.iter().filter(|p| p.as_str() == "-").count() > 1 {
         return Err("stdin (`--falco -`) can be read only once".into());
     }
+    let tables = config.entity_tables().unwrap_or_default();
     let mut loaded = if sources.demo {
-        casefile::demo::load()
+        casefile::demo::load_with(&tables)
     } else {
         Loaded::default()
     };
     for path in &sources.falco {
-        load::falco_input(&mut loaded, path)?;
+        load::falco_input(&mut loaded, path, &tables.falco)?;
     }
     Ok(loaded)
 }
@@ -60,31 +82,35 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
         return Err("the TUI reads keys from the terminal, so it cannot read Falco from stdin; use `casefile query --falco -`".into());
     }
     let query = filters.to_query(Timestamp::now())?;
-    let loaded = load_sources(sources)?;
-    for report in &loaded.reports {
-        for line in report.diagnostics() {
-            eprintln!("{line}");
-        }
-    }
+    let (config, config_warning) = config(sources);
+    let loaded = load_sources(sources, &config)?;
     let config_dir = casefile::cli::config_dir();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme_name = ui.theme.clone().unwrap_or_else(|| {
-        if no_color {
-            "mono".into()
-        } else {
-            "dark".into()
-        }
-    });
-    let (theme, mut notices) = Theme::load(
-        &theme_name,
+    let fallback_theme = if no_color { "mono" } else { "dark" };
+    // Precedence: flag > config file > NO_COLOR > the dark default.
+    let theme_name = ui.theme.clone().or(config.theme.clone());
+    let (theme, theme_warnings) = Theme::load(
+        theme_name.as_deref().unwrap_or(fallback_theme),
         config_dir.as_deref(),
-        if no_color { "mono" } else { "dark" },
+        fallback_theme,
     );
-    let (keymap, keymap_notices) = Keymap::load(
-        ui.keymap.as_deref().unwrap_or("default"),
+    let keymap_name = ui.keymap.clone().or(config.keymap.clone());
+    let (keymap, keymap_warnings) = Keymap::load(
+        keymap_name.as_deref().unwrap_or("default"),
         config_dir.as_deref(),
     );
-    notices.extend(keymap_notices);
+    // Shown in the status bar: stderr is hidden behind the alternate screen.
+    let notices: Vec<String> = config_warning
+        .into_iter()
+        .chain(theme_warnings)
+        .chain(keymap_warnings)
+        .chain(
+            loaded
+                .reports
+                .iter()
+                .flat_map(|r| r.diagnostics().into_iter().take(1)),
+        )
+        .collect();
     let size = ratatui::crossterm::terminal::size().unwrap_or((80, 24));
     let mut app = App::new(loaded, keymap, theme, query, size);
     if let Some(search) = filters.search.clone() {

@@ -15,7 +15,13 @@ use ratatui::Terminal;
 fn demo_app(size: (u16, u16), theme: &str) -> App {
     let keymap = Keymap::load_strict("default", None, 0).unwrap();
     let theme = Theme::load_strict(theme, None).unwrap();
-    App::new(casefile::demo::load(), keymap, theme, Query::default(), size)
+    App::new(
+        casefile::demo::load(),
+        keymap,
+        theme,
+        Query::default(),
+        size,
+    )
 }
 
 fn keys(app: &mut App, keys: &str) {
@@ -55,18 +61,27 @@ fn text(buf: &Buffer) -> String {
 /// Writes the SVG screenshot when asked (`UPDATE_SCREENSHOTS=1`), else checks the committed one
 /// is the current rendering, so the README never shows a stale screen.
 fn screenshot(name: &str, buf: &Buffer) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots").join(format!("{name}.svg"));
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("screenshots")
+        .join(format!("{name}.svg"));
     let svg = casefile::ui::svg::render(buf);
     if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
         std::fs::write(&path, &svg).unwrap();
     } else {
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(committed == svg, "{} is stale: run UPDATE_SCREENSHOTS=1 cargo test --test screens", path.display());
+        assert!(
+            committed == svg,
+            "{} is stale: run UPDATE_SCREENSHOTS=1 cargo test --test screens",
+            path.display()
+        );
     }
 }
 
 fn row_of(buf: &Buffer, needle: &str) -> Option<u16> {
-    text(buf).lines().position(|l| l.contains(needle)).map(|y| y as u16)
+    text(buf)
+        .lines()
+        .position(|l| l.contains(needle))
+        .map(|y| y as u16)
 }
 
 #[test]
@@ -85,19 +100,38 @@ fn wide_search_then_pivot_on_the_miner_container() {
     insta::assert_snapshot!("wide_search_xmrig", text(&buf));
     // The critical row is drawn in the theme's critical colour.
     let y = row_of(&buf, "Drop and execute new binary").expect("the miner's exec is listed");
-    let sev_x = text(&buf).lines().nth(y as usize).unwrap().find("CRIT").unwrap() as u16;
+    let sev_x = text(&buf)
+        .lines()
+        .nth(y as usize)
+        .unwrap()
+        .find("CRIT")
+        .unwrap() as u16;
     assert_eq!(buf[(sev_x, y)].fg, Color::Rgb(0xf7, 0x76, 0x8e));
     // Select it, open the detail, move to the container entity and pivot on it.
-    let down = text(&buf).lines().position(|l| l.contains("Drop and execute")).unwrap() - row_of(&buf, "TIME ").unwrap() as usize - 1;
+    let down = text(&buf)
+        .lines()
+        .position(|l| l.contains("Drop and execute"))
+        .unwrap()
+        - row_of(&buf, "TIME ").unwrap() as usize
+        - 1;
     keys(&mut app, &"j".repeat(down));
     keys(&mut app, "\t");
-    let container_at = app.detail.entities.iter().position(|(k, _, _)| k.as_str() == "container").unwrap();
+    let container_at = app
+        .detail
+        .entities
+        .iter()
+        .position(|(k, _, _)| k.as_str() == "container")
+        .unwrap();
     keys(&mut app, &"j".repeat(container_at));
     keys(&mut app, "\n");
     let buf = render(&app);
     insta::assert_snapshot!("wide_pivot_container", text(&buf));
     screenshot("demo-pivot-120x40", &buf);
-    assert!(text(&buf).lines().next().unwrap().contains("pivot: all › container=5f2c1a9b3d4e"));
+    assert!(text(&buf)
+        .lines()
+        .next()
+        .unwrap()
+        .contains("pivot: all › container=5f2c1a9b3d4e"));
 }
 
 #[test]
@@ -119,7 +153,10 @@ fn monochrome_theme_draws_no_colour() {
     for y in 0..buf.area.height {
         for x in 0..buf.area.width {
             let c = &buf[(x, y)];
-            assert!(matches!(c.fg, Color::Reset) && matches!(c.bg, Color::Reset), "colour at {x},{y}");
+            assert!(
+                matches!(c.fg, Color::Reset) && matches!(c.bg, Color::Reset),
+                "colour at {x},{y}"
+            );
         }
     }
     // Same content as the dark theme: only styles differ.

@@ -156,3 +156,35 @@ impl EntityTable {
         }
     }
 }
+
+/// One table per source, as the parsers use them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityTables {
+    pub falco: EntityTable,
+    pub loki: EntityTable,
+    pub elasticsearch: EntityTable,
+    pub prometheus: EntityTable,
+}
+
+impl Default for EntityTables {
+    fn default() -> Self {
+        EntityTables {
+            falco: EntityTable::falco(),
+            loki: EntityTable::loki(),
+            elasticsearch: EntityTable::ecs(),
+            prometheus: EntityTable::prometheus(),
+        }
+    }
+}
+
+impl EntityTables {
+    pub fn by_source_mut(&mut self, source: &str) -> Option<&mut EntityTable> {
+        match source {
+            "falco" => Some(&mut self.falco),
+            "loki" => Some(&mut self.loki),
+            "elasticsearch" | "es" => Some(&mut self.elasticsearch),
+            "prometheus" | "prom" => Some(&mut self.prometheus),
+            _ => None,
+        }
+    }
+}

@@ -10,7 +10,7 @@ pub mod mapping;
 pub mod prometheus;
 mod report;
 
-pub use mapping::EntityTable;
+pub use mapping::{EntityTable, EntityTables};
 pub use report::{SkipReport, SkipSample};
 
 use crate::model::{Event, Series};

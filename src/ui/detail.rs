@@ -3,7 +3,7 @@ use crate::app::{App, Pane};
 use crate::sanitize;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 /// The selected event: normalized fields, entities (each one a pivot), and the raw record.
@@ -35,22 +35,32 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
         spans.extend(v);
         Line::from(spans)
     };
-    let mut lines = vec![Line::from(vec![
-        Span::styled(
-            if focused { " DETAIL" } else { " detail" },
-            if focused { t.get("ui.title") } else { label },
-        ),
-        Span::styled(format!("  {}", e.ts().to_rfc3339()), t.get("ui.time")),
-    ])];
-    lines.push(Line::from(vec![
-        Span::styled(" source   ", label),
-        Span::styled(e.source().as_str().to_string(), t.source(e.source())),
-        Span::raw(format!(" ({})  ", sanitize::line(e.source_name()))),
-        Span::styled("kind ", label),
-        Span::raw(format!("{}  ", e.kind().as_str())),
-        Span::styled("severity ", label),
-        Span::styled(e.severity().as_str().to_string(), t.severity(e.severity())),
-    ]));
+    // Every row is one `Line` (cut or wrapped here), so scrolling can count rows exactly.
+    let mut lines = vec![text::clip(
+        vec![
+            Span::styled(
+                if focused { " DETAIL" } else { " detail" },
+                if focused { t.get("ui.title") } else { label },
+            ),
+            Span::styled(format!("  {}", e.ts().to_rfc3339()), t.get("ui.time")),
+        ],
+        width,
+    )];
+    lines.push(text::clip(
+        vec![
+            Span::styled(" source   ", label),
+            Span::styled(e.source().as_str().to_string(), t.source(e.source())),
+            Span::raw(format!(
+                " ({})  ",
+                text::fit(&sanitize::line(e.source_name()), 24)
+            )),
+            Span::styled("kind ", label),
+            Span::raw(format!("{}  ", e.kind().as_str())),
+            Span::styled("severity ", label),
+            Span::styled(e.severity().as_str().to_string(), t.severity(e.severity())),
+        ],
+        width,
+    ));
     lines.push(field("title", e.title()));
     if let Some(p) = e.process() {
         let mut s = String::new();
@@ -71,13 +81,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
             lines.push(field("cmdline", cmd));
         }
     }
-    lines.push(Line::styled(
-        if focused {
-            " ENTITIES  Enter pivots · + adds to the pivot"
-        } else {
-            " entities"
-        },
-        if focused { t.get("ui.title") } else { label },
+    lines.push(text::clip(
+        vec![Span::styled(
+            if focused {
+                " ENTITIES  Enter pivots · + adds to the pivot"
+            } else {
+                " entities"
+            },
+            if focused { t.get("ui.title") } else { label },
+        )],
+        width,
     ));
     let mut cursor_line = None;
     if app.detail.entities.is_empty() {
@@ -110,12 +123,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
         lines.push(Line::from(spans));
     }
     // The message wraps: it is the part people read.
-    let msg = sanitize::line(e.message()).into_owned();
-    if !msg.is_empty() && msg != sanitize::line(e.title()) {
-        lines.push(Line::from(vec![
-            Span::styled(" message  ", label),
-            Span::raw(msg),
-        ]));
+    if !e.message().is_empty() && e.message() != e.title() {
+        lines.extend(text::wrap_untrusted(
+            vec![Span::styled(" message  ", label)],
+            e.message(),
+            width,
+            t.get("ui"),
+            esc,
+        ));
     }
     let tags: Vec<&str> = e.tags().collect();
     if !tags.is_empty() {
@@ -123,11 +138,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
     }
     lines.push(Line::styled(" raw record", label));
     for raw_line in app.detail.raw_pretty.lines() {
-        lines.push(Line::raw(format!(" {}", sanitize::line(raw_line))));
+        lines.extend(text::wrap_untrusted(
+            vec![Span::raw(" ")],
+            raw_line,
+            width,
+            t.get("ui"),
+            esc,
+        ));
     }
     let total = lines.len() as u16;
     let mut scroll = app.detail.scroll.min(total.saturating_sub(inner.height));
-    // Keep the chosen entity on screen (lines before it do not wrap: they are cut to width).
+    // Keep the chosen entity on screen.
     if let Some(c) = cursor_line {
         if c < scroll {
             scroll = c;
@@ -135,10 +156,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
             scroll = c + 1 - inner.height;
         }
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        inner,
-    );
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }

@@ -26,11 +26,12 @@ pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
             Context::Help => "This help",
         };
         lines.push(Line::styled(title, t.get("ui.title")));
+        let doc_room = (w as usize).saturating_sub(2 + 2 + 18 + 16);
         for (keys, action) in bindings {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {keys:<18}"), t.get("ui.cursor")),
                 Span::styled(format!("{:<16}", action.name()), t.get("ui.label")),
-                Span::raw(action.doc()),
+                Span::raw(super::text::fit(action.doc(), doc_room)),
             ]));
         }
         lines.push(Line::raw(""));

@@ -9,7 +9,8 @@ use ratatui::Frame;
 const LEVELS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// Events over time, coloured by the source with the most events in each column, on the same
-/// axis as the metric strips; the selected event's column is marked.
+/// axis as the metric strips; the selected event's column is marked. Heights are square-root
+/// scaled so that a handful of events still shows beside a brute force of thousands.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let Some(hist) = &app.cache.histogram else {
         return;
@@ -17,7 +18,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let label_w = super::layout::metric_label_width((frame.area().width, frame.area().height));
     let rows = area.height as usize;
-    let max = hist.max_total().max(1) as f64;
+    let max = (hist.max_total().max(1) as f64).sqrt();
     let cursor = selected_column(app, hist);
     let mut lines = Vec::with_capacity(rows);
     for row in 0..rows {
@@ -37,7 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             let eighths = if total == 0 {
                 0
             } else {
-                ((total as f64 / max) * (rows * 8) as f64).ceil().max(1.0) as usize
+                (((total as f64).sqrt() / max) * (rows * 8) as f64).ceil().max(1.0) as usize
             };
             let level = eighths.saturating_sub(floor).min(8);
             let mut style = Histogram::dominant(b).map_or(t.get("ui.muted"), |s| t.source(s));

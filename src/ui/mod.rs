@@ -1,7 +1,7 @@
 //! Drawing. Every function here reads the app's state and writes to the frame; none of them
 //! mutates state or does I/O.
 
-mod config_file;
+pub mod config_file;
 mod detail;
 mod help;
 mod histogram;

@@ -61,7 +61,7 @@ fn right_side(app: &App) -> String {
     let shown = app.timeline.shown.len();
     let total = app.data.store.len();
     if shown == total {
-        parts.push(format!("{} events", text::thousands(total)));
+        parts.push(text::count_of(total, "event").trim_start().to_string());
     } else {
         parts.push(format!(
             "{} of {}",

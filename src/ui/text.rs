@@ -4,7 +4,7 @@
 
 use crate::sanitize::needs_escape;
 use ratatui::style::Style;
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Builds spans for `text` within `max_width` columns, ending in `…` when cut. Returns the
@@ -58,6 +58,87 @@ pub fn untrusted(
         used += 1;
     }
     (spans, used)
+}
+
+/// The display units of untrusted text: each character as it is, or the visible escape that
+/// replaces it. Wrapping never splits a unit, so `\u{202e}` is never cut in two.
+fn units(text: &str) -> impl Iterator<Item = (String, usize, bool)> + '_ {
+    text.chars().map(|c| {
+        if needs_escape(c) {
+            let esc = crate::sanitize::line(c.encode_utf8(&mut [0; 4])).into_owned();
+            let w = esc.len();
+            (esc, w, true)
+        } else {
+            (c.to_string(), c.width().unwrap_or(0), false)
+        }
+    })
+}
+
+/// Untrusted text wrapped to `width` columns: the first line starts with `prefix`, the next
+/// ones are indented to line up under it. Each visible row is one `Line`, so callers can count
+/// rows exactly (for scrolling).
+pub fn wrap_untrusted(
+    prefix: Vec<Span<'static>>,
+    text: &str,
+    width: usize,
+    style: Style,
+    escaped: Style,
+) -> Vec<Line<'static>> {
+    let indent: usize = prefix.iter().map(|s| s.content.width()).sum();
+    let room = width.saturating_sub(indent).max(1);
+    let mut lines = Vec::new();
+    let mut spans = prefix;
+    let mut run = String::new();
+    let mut used = 0;
+    for (unit, w, is_escape) in units(text) {
+        if used + w > room && used > 0 {
+            if !run.is_empty() {
+                spans.push(Span::styled(std::mem::take(&mut run), style));
+            }
+            lines.push(Line::from(std::mem::take(&mut spans)));
+            spans.push(Span::raw(" ".repeat(indent)));
+            used = 0;
+        }
+        if is_escape {
+            if !run.is_empty() {
+                spans.push(Span::styled(std::mem::take(&mut run), style));
+            }
+            spans.push(Span::styled(unit, escaped));
+        } else {
+            run.push_str(&unit);
+        }
+        used += w;
+    }
+    if !run.is_empty() {
+        spans.push(Span::styled(run, style));
+    }
+    lines.push(Line::from(spans));
+    lines
+}
+
+/// Spans of our own (already safe) text cut to a width, ending in `…` when cut.
+pub fn clip(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
+    let total: usize = spans.iter().map(|s| s.content.width()).sum();
+    if total <= width {
+        return Line::from(spans);
+    }
+    let mut out = Vec::new();
+    let mut room = width.saturating_sub(1);
+    let mut last_style = Style::default();
+    for s in spans {
+        let w = s.content.width();
+        last_style = s.style;
+        if w <= room {
+            room -= w;
+            out.push(s);
+        } else {
+            let cut: String = fit(&s.content, room + 1);
+            out.push(Span::styled(cut, s.style));
+            return Line::from(out);
+        }
+    }
+    out.push(Span::styled("…", last_style));
+    Line::from(out)
 }
 
 /// Trusted text (our own labels) cut to a width.
@@ -127,6 +208,29 @@ mod tests {
         assert_eq!(used, 7);
         let (spans, _) = untrusted("short", 5, Style::default(), esc);
         assert_eq!(text_of(&spans), "short");
+    }
+
+    #[test]
+    fn wrapping_never_splits_an_escape() {
+        let lines = wrap_untrusted(
+            vec![Span::raw("ab ")],
+            "xyz\u{202e}q",
+            8,
+            Style::default(),
+            Style::default(),
+        );
+        let rows: Vec<String> = lines.iter().map(|l| text_of(&l.spans)).collect();
+        assert_eq!(rows, ["ab xyz", "   \\u{202e}", "   q"]);
+        assert!(rows
+            .iter()
+            .all(|r| r.width() <= 8 || r.trim() == "\\u{202e}"));
+    }
+
+    #[test]
+    fn clipping_our_own_spans() {
+        let line = clip(vec![Span::raw("source "), Span::raw("falco (x)")], 10);
+        assert_eq!(text_of(&line.spans), "source fa…");
+        assert_eq!(text_of(&clip(vec![Span::raw("short")], 10).spans), "short");
     }
 
     #[test]

@@ -1,0 +1,140 @@
+//! The user's config file: `$XDG_CONFIG_HOME/casefile/config.toml`, or `--config PATH`.
+//!
+//! ```toml
+//! theme = "light"
+//! keymap = "vim"
+//!
+//! # Which native field feeds which entity, on top of the built-in tables (SPEC §4).
+//! [entities.falco]
+//! "k8s.pod.label.owner" = "user"
+//! [entities.loki]
+//! trace_user = "user"
+//! ```
+//!
+//! Precedence, lowest first: built-in defaults < this file < command-line flags.
+
+use crate::model::EntityKey;
+use crate::sources::mapping::EntityTables;
+use crate::ui::config_file::{self, FileError};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub theme: Option<String>,
+    pub keymap: Option<String>,
+    #[serde(default)]
+    entities: BTreeMap<String, BTreeMap<String, String>>,
+    /// The file this came from, for messages.
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+    #[serde(skip)]
+    text: String,
+}
+
+impl Config {
+    /// Reads the config. An explicit `--config` that cannot be read is an error; a missing
+    /// default file is simply no config.
+    pub fn load(explicit: Option<&Path>, config_dir: Option<&Path>) -> Result<Config, String> {
+        let (path, required) = match (explicit, config_dir) {
+            (Some(p), _) => (p.to_path_buf(), true),
+            (None, Some(dir)) => (dir.join("config.toml"), false),
+            (None, None) => return Ok(Config::default()),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Config::default())
+            }
+            Err(e) => return Err(format!("cannot read config {}: {e}", path.display())),
+        };
+        let label = path.display().to_string();
+        let mut config: Config =
+            config_file::parse_toml(&label, &text).map_err(|e| e.to_string())?;
+        config.path = Some(path);
+        config.text = text;
+        config.entity_tables()?;
+        Ok(config)
+    }
+
+    /// The built-in entity tables with this file's rows applied.
+    pub fn entity_tables(&self) -> Result<EntityTables, String> {
+        let mut tables = EntityTables::default();
+        let label = self
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        for (source, rows) in &self.entities {
+            let section = format!("entities.{source}");
+            let table = tables.by_source_mut(source).ok_or_else(|| {
+                FileError {
+                    file: label.clone(),
+                    line: self
+                        .text
+                        .lines()
+                        .position(|l| l.trim().trim_matches(['[', ']']).trim_matches('"') == section)
+                        .map_or(1, |i| i + 1),
+                    message: format!("unknown source `[entities.{source}]` (falco, loki, elasticsearch, prometheus)"),
+                }
+                .to_string()
+            })?;
+            for (field, key) in rows {
+                let key: EntityKey = key.parse().map_err(|m: String| {
+                    FileError {
+                        file: label.clone(),
+                        line: config_file::line_of(&self.text, &section, field),
+                        message: m,
+                    }
+                    .to_string()
+                })?;
+                table.set(field, key);
+            }
+        }
+        Ok(tables)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_settings_and_entity_rows_with_line_errors() {
+        let dir = std::env::temp_dir().join(format!("casefile-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.toml");
+        std::fs::write(
+            &good,
+            "theme = \"light\"\n[entities.falco]\n\"k8s.pod.label.owner\" = \"user\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&good), None).unwrap();
+        assert_eq!(c.theme.as_deref(), Some("light"));
+        let tables = c.entity_tables().unwrap();
+        assert!(tables
+            .falco
+            .rows()
+            .any(|(f, k)| f == "k8s.pod.label.owner" && k == EntityKey::User));
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "[entities.loki]\nfoo = \"user\"\nbar = \"colour\"\n").unwrap();
+        let err = Config::load(Some(&bad), None).unwrap_err();
+        assert!(
+            err.contains("bad.toml:3: unknown entity key `colour`"),
+            "{err}"
+        );
+        let typo = dir.join("typo.toml");
+        std::fs::write(&typo, "theem = \"dark\"\n").unwrap();
+        assert!(Config::load(Some(&typo), None)
+            .unwrap_err()
+            .contains("typo.toml:1:"));
+        assert!(Config::load(Some(&dir.join("missing.toml")), None).is_err());
+        assert!(Config::load(None, Some(&dir.join("nowhere")))
+            .unwrap()
+            .theme
+            .is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
