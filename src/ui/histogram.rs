@@ -38,7 +38,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             let eighths = if total == 0 {
                 0
             } else {
-                (((total as f64).sqrt() / max) * (rows * 8) as f64).ceil().max(1.0) as usize
+                (((total as f64).sqrt() / max) * (rows * 8) as f64)
+                    .ceil()
+                    .max(1.0) as usize
             };
             let level = eighths.saturating_sub(floor).min(8);
             let mut style = Histogram::dominant(b).map_or(t.get("ui.muted"), |s| t.source(s));
