@@ -181,31 +181,46 @@ impl Store {
         Some(TimeRange::new(lo?, Timestamp(hi?.0.saturating_add(1))))
     }
 
-    /// Adds events. Batches that arrive in time order are appended and indexed in place; an
-    /// older event forces a stable re-sort and a rebuild of the index.
+    /// Adds events. A batch that arrives in time order is appended and indexed in place. Older
+    /// events (sources interleaving, Falco's per-CPU buffers) are merged in: only the rows from
+    /// the first displaced position onward are moved and re-indexed, so a nearly sorted stream
+    /// costs little more than a sorted one.
     pub fn ingest(&mut self, events: Vec<Event>) {
         if events.is_empty() {
             return;
         }
-        let tail = self.rows.last().map(|r| r.ts);
-        let first_new = self.rows.len();
-        for e in events {
-            let row = self.row_for(e);
-            self.rows.push(row);
-        }
-        let in_order = tail.is_none_or(|t| self.rows[first_new].ts >= t)
-            && self.rows[first_new..]
-                .windows(2)
-                .all(|w| w[0].ts <= w[1].ts);
-        if in_order {
-            for pos in first_new..self.rows.len() {
-                self.index_row(pos);
+        let mut new_rows: Vec<Row> = events.into_iter().map(|e| self.row_for(e)).collect();
+        new_rows.sort_by_key(|r| r.ts);
+        let k = self.rows.partition_point(|r| r.ts <= new_rows[0].ts);
+        if k < self.rows.len() {
+            self.unindex_from(k);
+            let tail = self.rows.split_off(k);
+            // Stable merge: on equal times, what was there first stays first.
+            let (mut a, mut b) = (tail.into_iter().peekable(), new_rows.into_iter().peekable());
+            while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+                let next = if y.ts < x.ts { b.next() } else { a.next() };
+                self.rows.extend(next);
             }
+            self.rows.extend(a);
+            self.rows.extend(b);
         } else {
-            self.rows.sort_by_key(|r| r.ts);
-            self.postings.clear();
-            for pos in 0..self.rows.len() {
-                self.index_row(pos);
+            self.rows.extend(new_rows);
+        }
+        for pos in k..self.rows.len() {
+            self.index_row(pos);
+        }
+    }
+
+    /// Removes positions `k..` from the index (they are about to move).
+    fn unindex_from(&mut self, k: usize) {
+        for pos in k..self.rows.len() {
+            let row = self.rows[pos];
+            let at = row.entities_at as usize;
+            for &pair in &self.entity_pairs[at..at + row.entities_len as usize] {
+                if let Some(list) = self.postings.get_mut(&pair) {
+                    let keep = list.partition_point(|&p| (p as usize) < k);
+                    list.truncate(keep);
+                }
             }
         }
     }
@@ -251,11 +266,15 @@ impl Store {
         let at = row.entities_at as usize;
         for i in at..at + row.entities_len as usize {
             let (key, sym) = self.entity_pairs[i];
-            let list = self.postings.entry((key, sym)).or_default();
-            if list.is_empty() {
-                self.values_by_key[key.index()].push(sym);
+            match self.postings.entry((key, sym)) {
+                std::collections::hash_map::Entry::Occupied(mut list) => {
+                    list.get_mut().push(pos as u32)
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(vec![pos as u32]);
+                    self.values_by_key[key.index()].push(sym);
+                }
             }
-            list.push(pos as u32);
         }
     }
 

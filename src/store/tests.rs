@@ -220,3 +220,31 @@ fn search_runs_in_slices_and_keeps_time_order() {
     assert_eq!(results, SearchJob::new("e4", all).run_to_end(&store));
     assert!(results.len() > 1 && results.len() < 500);
 }
+
+#[test]
+fn merging_many_small_unordered_batches_keeps_the_index_exact() {
+    let events = mixed_events(1200);
+    let mut store = Store::new();
+    for chunk in events.chunks(7) {
+        store.ingest(chunk.to_vec());
+    }
+    assert!((1..store.len() as u32)
+        .all(|p| store.get(p - 1).unwrap().ts() <= store.get(p).unwrap().ts()));
+    let users: Vec<&str> = store.values(EntityKey::User).collect();
+    let mut unique = users.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(users.len(), unique.len(), "each value listed once");
+    for user in unique {
+        let want = events
+            .iter()
+            .filter(|e| e.entities.contains(EntityKey::User, user))
+            .count();
+        assert_eq!(store.entity_count(EntityKey::User, user), want, "{user}");
+        let q = Query {
+            pivots: vec![Pivot::new(EntityKey::User, user)],
+            window: TimeRange::ALL,
+        };
+        assert_eq!(store.select(&q), brute_force(&store, &q));
+    }
+}
