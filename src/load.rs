@@ -1,9 +1,13 @@
 //! Reading the sources named on the command line into a store, with a report per source.
 
+use crate::model::Event;
 use crate::model::SourceKind;
+use crate::sources::task::{Cancel, SourceMessage};
 use crate::sources::{falco, EntityTable, Parsed, SkipReport};
 use crate::store::Store;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// What one source contributed, for the status bar and stderr.
 #[derive(Debug, Clone)]
@@ -18,6 +22,10 @@ pub struct SourceReport {
     pub ignored: usize,
     /// Why the source gave nothing (or stopped early), in the server's or the OS's own words.
     pub error: Option<String>,
+    /// While the source is still loading: bytes (or records) done, and the total when known.
+    pub progress: Option<(u64, Option<u64>)>,
+    /// The user stopped it before the end; what was read is kept.
+    pub cancelled: bool,
 }
 
 impl SourceReport {
@@ -31,6 +39,8 @@ impl SourceReport {
             skipped: SkipReport::default(),
             ignored: 0,
             error: None,
+            progress: None,
+            cancelled: false,
         }
     }
 
@@ -89,7 +99,9 @@ pub fn falco_input(loaded: &mut Loaded, path: &str, table: &EntityTable) -> Resu
     };
     let mut report = SourceReport::new(&name, SourceKind::Falco, path);
     let store = &mut loaded.store;
-    let sink = |batch| store.ingest(batch);
+    let sink = |batch| {
+        store.ingest(batch);
+    };
     let (stats, err) = if path == "-" {
         falco::read_lines(std::io::stdin().lock(), &name, table, sink)
     } else {
@@ -108,4 +120,78 @@ pub fn falco_input(loaded: &mut Loaded, path: &str, table: &EntityTable) -> Resu
     report.ignored = stats.ignored;
     loaded.reports.push(report);
     Ok(())
+}
+
+/// Counts the bytes read (for progress) and turns a cancel into an end of input.
+struct Metered<R> {
+    inner: R,
+    done: Arc<AtomicU64>,
+    cancel: Cancel,
+}
+
+impl<R: Read> Read for Metered<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        self.done.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Opens a Falco file now (so a bad path is an immediate, clear error) and reads it on a
+/// thread, sending batches, progress and a final report through `send`.
+pub fn spawn_falco_file(
+    source: usize,
+    path: &str,
+    table: EntityTable,
+    cancel: Cancel,
+    send: impl Fn(SourceMessage) -> bool + Send + 'static,
+) -> Result<SourceReport, String> {
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read Falco input {path}: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read Falco input {path}: {e}"))?;
+    if meta.is_dir() {
+        return Err(format!("cannot read Falco input {path}: it is a directory"));
+    }
+    let name = format!("falco:{path}");
+    let mut report = SourceReport::new(&name, SourceKind::Falco, path);
+    let total = meta.is_file().then_some(meta.len());
+    report.progress = Some((0, total));
+    let placeholder = report.clone();
+    std::thread::spawn(move || {
+        let done = Arc::new(AtomicU64::new(0));
+        let reader = Metered {
+            inner: file,
+            done: done.clone(),
+            cancel: cancel.clone(),
+        };
+        let sink = |events: Vec<Event>| {
+            send(SourceMessage::Batch { source, events });
+            send(SourceMessage::Progress {
+                source,
+                done: done.load(Ordering::Relaxed),
+                total,
+            });
+        };
+        let (stats, err) = falco::read_lines(
+            BufReader::with_capacity(1 << 20, reader),
+            &name,
+            &table,
+            sink,
+        );
+        report.progress = None;
+        report.cancelled = cancel.is_cancelled();
+        if let Some(e) = err {
+            report.error = Some(format!("read error after {} events: {e}", stats.events));
+        }
+        report.events = stats.events;
+        report.skipped = stats.skipped;
+        report.ignored = stats.ignored;
+        send(SourceMessage::Finished { source, report });
+    });
+    Ok(placeholder)
 }

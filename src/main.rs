@@ -23,8 +23,11 @@ fn main() -> ExitCode {
             };
             tui(&sources, filters, ui)
         }
-        Some(Command::Query(args)) => load_sources(&args.sources, &config(&args.sources).0)
-            .and_then(|loaded| casefile::headless::run(args, &loaded)),
+        // Filters are checked before any source is read: a typo must not wait for stdin.
+        Some(Command::Query(args)) => args.filters.to_query(Timestamp::now()).and_then(|query| {
+            let loaded = load_sources(&args.sources, &config(&args.sources).0)?;
+            casefile::headless::run(args, &query, &loaded)
+        }),
         None => {
             if cli.sources.is_empty() {
                 eprintln!("casefile: no sources given.\nTry the built-in incident:  casefile demo\nOr read Falco alerts:       casefile --falco /var/log/falco/events.json\nSee `casefile --help` for every source.");

@@ -6,7 +6,6 @@ use crate::store::EventRef;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
-use unicode_width::UnicodeWidthStr;
 
 #[derive(Serialize)]
 struct EventLine<'a> {
@@ -112,25 +111,24 @@ fn terminal_safe_json(json: String) -> String {
 
 /// One aligned, sanitized row for `--format table`.
 pub fn table_row(ts: Timestamp, source: &str, severity: &str, title: &str, width: usize) -> String {
-    let title = crate::sanitize::line(title);
-    let mut cut = String::new();
-    for c in title.chars() {
-        if UnicodeWidthStr::width(cut.as_str())
-            + unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
-            > width
-        {
-            cut.push('…');
-            break;
-        }
-        cut.push(c);
-    }
+    use crate::ui::text::fit;
     format!(
         "{}  {:<13}  {:<8}  {}",
         ts.to_rfc3339(),
-        crate::sanitize::line(source),
+        fit(&crate::sanitize::line(source), 13),
         severity,
-        cut
+        fit(&crate::sanitize::line(title), width)
     )
+}
+
+/// A metric sample's title for the table: the series name cut so that the value always shows.
+pub fn metric_title(series_name: &str, value: f64, width: usize) -> String {
+    let value = format!(" = {value}");
+    let name = crate::ui::text::fit(
+        &crate::sanitize::line(series_name),
+        width.saturating_sub(value.len()),
+    );
+    format!("{name}{value}")
 }
 
 #[cfg(test)]

@@ -1,18 +1,20 @@
-use super::output::{event_json_line, metric_json_line, table_row};
+use super::output::{event_json_line, metric_json_line, metric_title, table_row};
 use crate::cli::{OutputFormat, QueryArgs};
 use crate::load::Loaded;
 use crate::model::Timestamp;
+use crate::store::Query;
 use crate::store::SearchJob;
 use std::io::{BufWriter, Write};
 
 /// Runs `casefile query`. Records go to stdout; diagnostics to stderr. Returns the exit code.
-pub fn run(args: &QueryArgs, loaded: &Loaded) -> Result<(), String> {
+/// Runs `casefile query` on loaded sources with an already checked query.
+pub fn run(args: &QueryArgs, query: &Query, loaded: &Loaded) -> Result<(), String> {
     for report in &loaded.reports {
         for line in report.diagnostics() {
             eprintln!("{line}");
         }
     }
-    let query = args.filters.to_query(Timestamp::now())?;
+    let query = query.clone();
     let store = &loaded.store;
     let mut positions = store.select(&query);
     if let Some(text) = args.filters.search.as_deref().filter(|t| !t.is_empty()) {
@@ -97,7 +99,7 @@ fn write_sample(
                 *ts,
                 &series.source_name,
                 "metric",
-                &format!("{} = {v}", series.display_name()),
+                &metric_title(&series.display_name(), *v, 120),
                 120
             )
         ),

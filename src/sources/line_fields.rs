@@ -130,23 +130,36 @@ pub fn sshd_entities(message: &str) -> Vec<(EntityKey, &str)> {
     fn first_word(s: &str) -> Option<&str> {
         s.split_whitespace()
             .next()
-            .map(|w| w.trim_end_matches(['(', ',']))
+            .map(|w| w.trim_end_matches(['(', ',', ':']))
     }
-    let user = after(" for invalid user ")
-        .or_else(|| after("Invalid user "))
-        .or_else(|| after("password for "))
-        .or_else(|| after("publickey for "))
-        .or_else(|| after("keyboard-interactive/pam for "))
-        .or_else(|| after("session opened for user "))
-        .or_else(|| after("session closed for user "))
+    // Most specific first: `for invalid user X` before `for X`.
+    const MARKERS: &[&str] = &[
+        " for invalid user ",
+        "Invalid user ",
+        "invalid user ",
+        "authenticating user ",
+        "Disconnected from user ",
+        "password for ",
+        "publickey for ",
+        "keyboard-interactive/pam for ",
+        "session opened for user ",
+        "session closed for user ",
+        "attempts exceeded for ",
+        "Received disconnect from user ",
+    ];
+    let user = MARKERS
+        .iter()
+        .find_map(|m| after(m))
         .and_then(first_word)
         .map(|u| u.split('(').next().unwrap_or(u));
     if let Some(u) = user.filter(|u| !u.is_empty()) {
         out.push((EntityKey::User, u));
     }
-    if let Some(ip) = after(" from ").and_then(first_word) {
-        if ip.parse::<std::net::IpAddr>().is_ok() {
-            out.push((EntityKey::Ip, ip));
+    // The client address may follow `from`, `by`, or the user name: take every word that is one.
+    for word in message.split_whitespace() {
+        let w = word.trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '(' | ')' | '[' | ']'));
+        if w.parse::<std::net::IpAddr>().is_ok() && !out.contains(&(EntityKey::Ip, w)) {
+            out.push((EntityKey::Ip, w));
         }
     }
     out
@@ -185,6 +198,18 @@ mod tests {
         assert_eq!(sshd_severity(s.message), Some(Severity::Warning));
         let opened = "pam_unix(sshd:session): session opened for user mallory(uid=1003) by (uid=0)";
         assert_eq!(sshd_entities(opened), [(EntityKey::User, "mallory")]);
+        for (line, user) in [
+            ("Disconnected from authenticating user mallory 203.0.113.45 port 50522 [preauth]", "mallory"),
+            ("Connection closed by authenticating user root 203.0.113.45 port 1 [preauth]", "root"),
+            ("error: maximum authentication attempts exceeded for mallory from 203.0.113.45 port 2 ssh2 [preauth]", "mallory"),
+            ("Disconnected from user mallory 203.0.113.45 port 51514", "mallory"),
+        ] {
+            assert_eq!(sshd_entities(line), [(EntityKey::User, user), (EntityKey::Ip, "203.0.113.45")], "{line}");
+        }
+        assert_eq!(
+            sshd_entities("Connection closed by 10.0.8.6 port 43269 [preauth]"),
+            [(EntityKey::Ip, "10.0.8.6")]
+        );
         assert_eq!(Syslog::parse("not a syslog line at all: no"), None);
     }
 

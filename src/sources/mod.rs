@@ -9,6 +9,7 @@ pub mod loki;
 pub mod mapping;
 pub mod prometheus;
 mod report;
+pub mod task;
 
 pub use mapping::{EntityTable, EntityTables};
 pub use report::{SkipReport, SkipSample};

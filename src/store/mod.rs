@@ -52,6 +52,8 @@ struct Row {
     tags_len: u16,
     /// Index into `processes`, or `u32::MAX`.
     process: u32,
+    /// Arrival number: an event's identity while merges move its position.
+    id: u32,
 }
 
 #[derive(Debug, Default)]
@@ -68,6 +70,8 @@ pub struct Store {
     /// and for completion.
     values_by_key: [Vec<Sym>; EntityKey::ALL.len()],
     series: Vec<Series>,
+    /// Current position of each event, by arrival number.
+    pos_of_id: Vec<u32>,
 }
 
 /// A borrowed view of one stored event, for drawing without allocation.
@@ -185,10 +189,15 @@ impl Store {
     /// events (sources interleaving, Falco's per-CPU buffers) are merged in: only the rows from
     /// the first displaced position onward are moved and re-indexed, so a nearly sorted stream
     /// costs little more than a sorted one.
-    pub fn ingest(&mut self, events: Vec<Event>) {
+    ///
+    /// Returns the first position whose event changed, when older events moved later ones:
+    /// positions held from before are then stale (map them through [`Store::id_at`] and
+    /// [`Store::pos_of`]).
+    pub fn ingest(&mut self, events: Vec<Event>) -> Option<usize> {
         if events.is_empty() {
-            return;
+            return None;
         }
+        let old_len = self.rows.len();
         let mut new_rows: Vec<Row> = events.into_iter().map(|e| self.row_for(e)).collect();
         new_rows.sort_by_key(|r| r.ts);
         let k = self.rows.partition_point(|r| r.ts <= new_rows[0].ts);
@@ -206,9 +215,21 @@ impl Store {
         } else {
             self.rows.extend(new_rows);
         }
+        let displaced = (k < old_len).then_some(k);
         for pos in k..self.rows.len() {
             self.index_row(pos);
         }
+        displaced
+    }
+
+    /// The arrival number of the event at a position.
+    pub fn id_at(&self, pos: u32) -> Option<u32> {
+        self.rows.get(pos as usize).map(|r| r.id)
+    }
+
+    /// Where the event with this arrival number is now.
+    pub fn pos_of(&self, id: u32) -> Option<u32> {
+        self.pos_of_id.get(id as usize).copied()
     }
 
     /// Removes positions `k..` from the index (they are about to move).
@@ -243,7 +264,10 @@ impl Store {
             }
             None => u32::MAX,
         };
+        let id = self.pos_of_id.len() as u32;
+        self.pos_of_id.push(u32::MAX);
         Row {
+            id,
             ts: e.ts,
             source: e.source,
             kind: e.kind,
@@ -263,6 +287,7 @@ impl Store {
 
     fn index_row(&mut self, pos: usize) {
         let row = self.rows[pos];
+        self.pos_of_id[row.id as usize] = pos as u32;
         let at = row.entities_at as usize;
         for i in at..at + row.entities_len as usize {
             let (key, sym) = self.entity_pairs[i];

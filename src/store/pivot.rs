@@ -65,10 +65,14 @@ impl Pivot {
                     })
                     || image_repository(value) == wanted
             }
+            // Either side may be the short form: `9f1c2ab` finds the full SHA, and a pasted
+            // full SHA finds events that only carry its 7-character tag.
             (EntityKey::Commit, EntityKey::Commit) => {
+                let wanted = wanted.to_ascii_lowercase();
                 wanted.len() >= 7
-                    && is_hex(wanted)
-                    && value.starts_with(&wanted.to_ascii_lowercase())
+                    && is_hex(&wanted)
+                    && (value.starts_with(&wanted)
+                        || (value.len() >= 7 && wanted.starts_with(value)))
             }
             (a, b) if a == b => value == wanted,
             _ => false,
@@ -140,6 +144,11 @@ mod tests {
             "9f1c2ab4e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3"
         ));
         assert!(!p.accepts(EntityKey::Commit, "0f1c2ab4e8d7"));
+        let full: Pivot = "commit=9f1c2ab4e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3"
+            .parse()
+            .unwrap();
+        assert!(full.accepts(EntityKey::Commit, "9f1c2ab"));
+        assert!(!full.accepts(EntityKey::Commit, "9f1c2ac"));
         let short: Pivot = "commit=9f1c2a".parse().unwrap();
         assert!(!short.accepts(EntityKey::Commit, "9f1c2ab4e8d7"));
         let image = format!("ghcr.io/acme/api@{DIGEST}");

@@ -11,7 +11,7 @@ mod metrics;
 mod pivot_bar;
 mod status;
 pub mod svg;
-mod text;
+pub mod text;
 pub mod theme;
 mod timeline;
 

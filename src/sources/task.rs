@@ -1,0 +1,36 @@
+//! Sources as tasks: each runs off the UI thread and sends what it finds as messages, with a
+//! cancel token it checks between records. Nothing here touches the terminal.
+
+use crate::load::SourceReport;
+use crate::model::Event;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// What a source task tells the loop.
+#[derive(Debug)]
+pub enum SourceMessage {
+    /// Events, in any order; the store merges them.
+    Batch { source: usize, events: Vec<Event> },
+    /// How far the task has got, for the progress shown in the pivot bar.
+    Progress {
+        source: usize,
+        done: u64,
+        total: Option<u64>,
+    },
+    /// The task has ended (completed, failed or cancelled); its final report.
+    Finished { source: usize, report: SourceReport },
+}
+
+/// Shared by the loop and its tasks: set once, and every task stops at its next record.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
