@@ -122,7 +122,8 @@ pub fn falco_input(loaded: &mut Loaded, path: &str, table: &EntityTable) -> Resu
     Ok(())
 }
 
-/// Counts the bytes read (for progress) and turns a cancel into an end of input.
+/// Counts the bytes read (for progress) and turns a cancel into an error that stops the reader
+/// (an end of input would make the half-read last line look malformed).
 struct Metered<R> {
     inner: R,
     done: Arc<AtomicU64>,
@@ -132,7 +133,7 @@ struct Metered<R> {
 impl<R: Read> Read for Metered<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.cancel.is_cancelled() {
-            return Ok(0);
+            return Err(std::io::Error::other("cancelled"));
         }
         let n = self.inner.read(buf)?;
         self.done.fetch_add(n as u64, Ordering::Relaxed);
@@ -185,7 +186,7 @@ pub fn spawn_falco_file(
         );
         report.progress = None;
         report.cancelled = cancel.is_cancelled();
-        if let Some(e) = err {
+        if let Some(e) = err.filter(|_| !report.cancelled) {
             report.error = Some(format!("read error after {} events: {e}", stats.events));
         }
         report.events = stats.events;

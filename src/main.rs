@@ -3,6 +3,7 @@ use casefile::cli::{Cli, Command, FilterArgs, SourceArgs, UiArgs};
 use casefile::config::Config;
 use casefile::load::{self, Loaded};
 use casefile::model::Timestamp;
+use casefile::sources::task::Cancel;
 use casefile::ui::keymap::Keymap;
 use casefile::ui::theme::Theme;
 use clap::Parser;
@@ -86,7 +87,23 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
     }
     let query = filters.to_query(Timestamp::now())?;
     let (config, config_warning) = config(sources);
-    let loaded = load_sources(sources, &config)?;
+    let tables = config.entity_tables().unwrap_or_default();
+    let mut loaded = if sources.demo {
+        casefile::demo::load_with(&tables)
+    } else {
+        Loaded::default()
+    };
+    // Files load on their own threads: the screen is up at once and shows their progress.
+    let (tx, rx) = casefile::app::source_channel();
+    let cancel = Cancel::default();
+    for path in &sources.falco {
+        let index = loaded.reports.len();
+        let tx = tx.clone();
+        let send = move |m| tx.send(m).is_ok();
+        let report =
+            load::spawn_falco_file(index, path, tables.falco.clone(), cancel.clone(), send)?;
+        loaded.reports.push(report);
+    }
     let config_dir = casefile::cli::config_dir();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let fallback_theme = if no_color { "mono" } else { "dark" };
@@ -120,5 +137,8 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
         app.start_search(search);
     }
     app.notice = notices.into_iter().next();
-    casefile::app::run(app).map_err(|e| format!("terminal error: {e}"))
+    app.cancel = cancel;
+    // Only the tasks hold senders now: the channel closes when the last one finishes.
+    drop(tx);
+    casefile::app::run(app, rx).map_err(|e| format!("terminal error: {e}"))
 }

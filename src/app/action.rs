@@ -27,6 +27,7 @@ pub enum Action {
     Search,
     SearchAccept,
     SearchCancel,
+    CancelLoading,
 }
 
 /// `(action, name in keymap files, what it does)`.
@@ -77,6 +78,11 @@ pub const REGISTRY: &[(Action, &str, &str)] = &[
         "Keep the search and return to the timeline",
     ),
     (Action::SearchCancel, "search_cancel", "Clear the search"),
+    (
+        Action::CancelLoading,
+        "cancel_loading",
+        "Stop loading sources (keeps what was read)",
+    ),
 ];
 
 impl Action {

@@ -15,6 +15,12 @@ pub struct DetailState {
 }
 
 impl DetailState {
+    /// Forgets the prepared event, so the next `sync` rebuilds it (its position may now hold
+    /// another event).
+    pub fn invalidate(&mut self) {
+        self.pos = None;
+    }
+
     pub fn sync(&mut self, store: &Store, pos: Option<u32>) {
         if pos == self.pos {
             return;

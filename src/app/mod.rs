@@ -12,18 +12,20 @@ mod view_cache;
 pub use action::Action;
 pub use detail::DetailState;
 pub use history::PivotHistory;
-pub use run::run;
+pub use run::{run, source_channel};
 pub use search::SearchState;
 pub use timeline::TimelineState;
 pub use view_cache::{MetricStrip, ViewCache};
 
 use crate::load::Loaded;
 use crate::model::TimeRange;
+use crate::sources::task::{Cancel, SourceMessage};
 use crate::store::{Pivot, Query};
 use crate::ui::keymap::{Context, KeyPress, Keymap, Lookup};
 use crate::ui::layout;
 use crate::ui::theme::Theme;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use std::time::{Duration, Instant};
 
 /// Which pane has the keys (at 80 columns, which tab is shown).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,30 +60,30 @@ pub struct App {
     pub notice: Option<String>,
     pub size: (u16, u16),
     pub quit: bool,
+    /// Stops the source tasks.
+    pub cancel: Cancel,
     /// Events matching pivot and window, before the search.
     base: Vec<u32>,
+    /// Events arrived since the view was last computed.
+    stale: bool,
+    last_refilter: Instant,
 }
+
+/// How often the view follows a source that is still loading.
+const REFILTER_EVERY: Duration = Duration::from_millis(150);
 
 /// How many events one search slice examines between two looks at the keyboard.
 pub const SEARCH_SLICE: usize = 20_000;
 
 impl App {
     pub fn new(data: Loaded, keymap: Keymap, theme: Theme, query: Query, size: (u16, u16)) -> App {
-        let axis = match (data.store.time_span(), query.window.is_all()) {
-            (Some(span), true) => Some(span),
-            (Some(span), false) => Some(TimeRange::new(
-                query.window.start.max(span.start),
-                query.window.end.min(span.end),
-            )),
-            (None, _) => None,
-        };
         let mut app = App {
             data,
             keymap,
             theme,
             history: PivotHistory::new(query.pivots),
             window: query.window,
-            axis,
+            axis: None,
             timeline: TimelineState::default(),
             search: SearchState::default(),
             detail: DetailState::default(),
@@ -92,7 +94,10 @@ impl App {
             notice: None,
             size,
             quit: false,
+            cancel: Cancel::default(),
             base: Vec::new(),
+            stale: false,
+            last_refilter: Instant::now(),
         };
         app.refilter();
         app
@@ -112,6 +117,18 @@ impl App {
 
     /// Recomputes the view after the pivot or window changed.
     fn refilter(&mut self) {
+        self.stale = false;
+        self.last_refilter = Instant::now();
+        self.axis = self.data.store.time_span().map(|span| {
+            if self.window.is_all() {
+                span
+            } else {
+                TimeRange::new(
+                    self.window.start.max(span.start),
+                    self.window.end.min(span.end),
+                )
+            }
+        });
         self.base = self.data.store.select(&self.query());
         self.search.restart(&self.base);
         self.show_current();
@@ -150,6 +167,10 @@ impl App {
 
     /// Runs one slice of a running search; returns whether the screen changed.
     pub fn tick(&mut self) -> bool {
+        if self.stale && self.last_refilter.elapsed() >= REFILTER_EVERY {
+            self.refilter();
+            return true;
+        }
         if self.search.step(&self.data.store, SEARCH_SLICE) {
             self.show_current();
             return true;
@@ -158,7 +179,57 @@ impl App {
     }
 
     pub fn busy(&self) -> bool {
-        self.search.running()
+        self.search.running() || self.stale
+    }
+
+    /// Whether any source is still loading.
+    pub fn loading(&self) -> bool {
+        self.data.reports.iter().any(|r| r.progress.is_some())
+    }
+
+    /// A message from a source task.
+    pub fn on_source(&mut self, msg: SourceMessage) {
+        match msg {
+            SourceMessage::Batch { events, .. } => {
+                let chosen = self
+                    .timeline
+                    .anchor()
+                    .and_then(|p| self.data.store.id_at(p));
+                if self.data.store.ingest(events).is_some() {
+                    // Late events moved others: every held position is stale now.
+                    self.timeline
+                        .set_anchor(chosen.and_then(|id| self.data.store.pos_of(id)));
+                    self.detail.invalidate();
+                    self.refilter();
+                } else {
+                    self.stale = true;
+                }
+            }
+            SourceMessage::Progress {
+                source,
+                done,
+                total,
+            } => {
+                if let Some(r) = self.data.reports.get_mut(source) {
+                    r.progress = Some((done, total));
+                }
+            }
+            SourceMessage::Finished { source, report } => {
+                if report.cancelled {
+                    self.notice = Some(format!(
+                        "{}: stopped, kept {} events",
+                        crate::sanitize::line(&report.name),
+                        crate::ui::text::thousands(report.events)
+                    ));
+                } else if let Some(first) = report.diagnostics().into_iter().next() {
+                    self.notice = Some(first);
+                }
+                if let Some(r) = self.data.reports.get_mut(source) {
+                    *r = report;
+                }
+                self.refilter();
+            }
+        }
     }
 
     fn context(&self) -> Context {
@@ -220,7 +291,15 @@ impl App {
     pub fn apply(&mut self, action: Action) {
         let page = layout::timeline_rows(self.size).max(1) as isize;
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => {
+                self.cancel.cancel();
+                self.quit = true;
+            }
+            Action::CancelLoading => {
+                if self.loading() {
+                    self.cancel.cancel();
+                }
+            }
             Action::Help => {
                 self.overlay = match self.overlay {
                     Some(Overlay::Help { .. }) => None,

@@ -12,6 +12,16 @@ pub struct TimelineState {
 }
 
 impl TimelineState {
+    /// The chosen event's position (see `anchor`).
+    pub fn anchor(&self) -> Option<u32> {
+        self.anchor.or(self.selected_pos())
+    }
+
+    /// Moves the anchor after the store moved events (late events merged in).
+    pub fn set_anchor(&mut self, pos: Option<u32>) {
+        self.anchor = pos;
+    }
+
     pub fn selected_pos(&self) -> Option<u32> {
         self.shown.get(self.selected).copied()
     }

@@ -37,7 +37,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             continue;
         }
         let failed = reports.iter().any(|r| r.error.is_some());
-        let what = if kind == SourceKind::Prometheus {
+        let loading = reports.iter().find_map(|r| r.progress);
+        let what = if let Some((done, total)) = loading {
+            match total {
+                Some(t) if t > 0 => format!(
+                    "{} {}%",
+                    text::compact_count(counts[kind.index()]),
+                    done * 100 / t
+                ),
+                _ => format!("{} …", text::compact_count(counts[kind.index()])),
+            }
+        } else if kind == SourceKind::Prometheus {
             let series: usize = reports.iter().map(|r| r.series).sum();
             format!("{series} series")
         } else {

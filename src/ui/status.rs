@@ -55,6 +55,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 
 fn right_side(app: &App) -> String {
     let mut parts = Vec::new();
+    let loading: Vec<(u64, Option<u64>)> =
+        app.data.reports.iter().filter_map(|r| r.progress).collect();
+    if !loading.is_empty() {
+        let done: u64 = loading.iter().map(|(d, _)| d).sum();
+        let total: Option<u64> = loading.iter().map(|(_, t)| *t).sum();
+        let key = app
+            .keymap
+            .key_for(Context::Timeline, Action::CancelLoading)
+            .map(|k| format!(", {k} stops"))
+            .unwrap_or_default();
+        match total {
+            Some(t) if t > 0 => parts.push(format!("loading {}%{key}", done * 100 / t)),
+            _ => parts.push(format!("loading{key}")),
+        }
+    }
     if let Some(p) = app.search.progress() {
         parts.push(format!("searching {p}%"));
     }

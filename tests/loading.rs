@@ -1,0 +1,198 @@
+//! Sources that load in the background: the view follows batches as they arrive, keeps the
+//! chosen event when late events move the others, shows progress, and stops on request.
+
+use casefile::app::App;
+use casefile::load::{self, Loaded, SourceReport};
+use casefile::model::{Entities, EntityKey, Event, EventKind, Severity, SourceKind, Timestamp};
+use casefile::sources::task::{Cancel, SourceMessage};
+use casefile::sources::EntityTable;
+use casefile::store::Query;
+use casefile::ui::keymap::Keymap;
+use casefile::ui::theme::Theme;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use std::time::Duration;
+
+fn event(secs: i64, title: &str) -> Event {
+    let mut entities = Entities::new();
+    entities.add(EntityKey::User, "mallory");
+    Event {
+        ts: Timestamp(1_795_176_000_000_000_000 + secs * 1_000_000_000),
+        source: SourceKind::Falco,
+        source_name: "falco:test".into(),
+        kind: EventKind::Alert,
+        severity: Severity::Warning,
+        title: title.into(),
+        message: String::new(),
+        entities,
+        process: None,
+        tags: vec![],
+        raw: "{}".into(),
+    }
+}
+
+fn empty_app() -> App {
+    let mut loaded = Loaded::default();
+    let mut report = SourceReport::new("falco:test", SourceKind::Falco, "test");
+    report.progress = Some((0, Some(1000)));
+    loaded.reports.push(report);
+    App::new(
+        loaded,
+        Keymap::load_strict("default", None, 0).unwrap(),
+        Theme::load_strict("dark", None).unwrap(),
+        Query::default(),
+        (120, 30),
+    )
+}
+
+fn screen(app: &App) -> String {
+    let mut t = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+    t.draw(|f| casefile::ui::draw(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                + "\n"
+        })
+        .collect()
+}
+
+fn settle(app: &mut App) {
+    std::thread::sleep(Duration::from_millis(160));
+    while app.busy() {
+        app.tick();
+    }
+}
+
+#[test]
+fn the_view_follows_batches_and_shows_progress() {
+    let mut app = empty_app();
+    assert!(app.loading());
+    app.on_source(SourceMessage::Batch {
+        source: 0,
+        events: (0..10).map(|i| event(i, &format!("e{i}"))).collect(),
+    });
+    app.on_source(SourceMessage::Progress {
+        source: 0,
+        done: 500,
+        total: Some(1000),
+    });
+    settle(&mut app);
+    let s = screen(&app);
+    assert!(s.contains("1/10"), "{s}");
+    assert!(s.contains("loading 50%, esc stops"), "{s}");
+    assert!(s.contains("falco 10 50%"), "{s}");
+    let mut done = SourceReport::new("falco:test", SourceKind::Falco, "test");
+    done.events = 10;
+    app.on_source(SourceMessage::Finished {
+        source: 0,
+        report: done,
+    });
+    assert!(!app.loading());
+    let s = screen(&app);
+    assert!(!s.contains("loading"), "{s}");
+}
+
+#[test]
+fn the_chosen_event_stays_chosen_when_late_events_move_it() {
+    let mut app = empty_app();
+    app.on_source(SourceMessage::Batch {
+        source: 0,
+        events: (10..20).map(|i| event(i, &format!("e{i}"))).collect(),
+    });
+    settle(&mut app);
+    for _ in 0..3 {
+        app.handle_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+    }
+    let chosen = |app: &App| {
+        app.data
+            .store
+            .get(app.timeline.selected_pos().unwrap())
+            .unwrap()
+            .title()
+            .to_string()
+    };
+    assert_eq!(chosen(&app), "e13");
+    // Older events arrive: every position shifts by five.
+    app.on_source(SourceMessage::Batch {
+        source: 0,
+        events: (0..5).map(|i| event(i, &format!("late{i}"))).collect(),
+    });
+    settle(&mut app);
+    assert_eq!(chosen(&app), "e13");
+    assert_eq!(app.timeline.shown.len(), 15);
+    assert_eq!(app.detail.pos, app.timeline.selected_pos());
+    let s = screen(&app);
+    assert!(s.contains("title    e13"), "{s}");
+}
+
+#[test]
+fn a_cancelled_file_keeps_what_was_read_and_reports_no_false_errors() {
+    let dir = std::env::temp_dir().join(format!("casefile-loading-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("big.jsonl");
+    let line = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/falco/website_terminal_shell_in_container.ndjson"
+    ))
+    .unwrap();
+    std::fs::write(&path, format!("{}\n", line.trim())).unwrap();
+    // Cancelled before it starts: it must end at once, cancelled, with nothing skipped.
+    let cancel = Cancel::default();
+    cancel.cancel();
+    let (tx, rx) = std::sync::mpsc::sync_channel(4);
+    let placeholder = load::spawn_falco_file(
+        0,
+        path.to_str().unwrap(),
+        EntityTable::falco(),
+        cancel,
+        move |m| tx.send(m).is_ok(),
+    )
+    .unwrap();
+    assert!(placeholder.progress.is_some());
+    let last = rx.iter().last().expect("a final report");
+    match last {
+        SourceMessage::Finished { report, .. } => {
+            assert!(report.cancelled);
+            assert_eq!(report.skipped.skipped, 0);
+            assert!(report.error.is_none(), "{:?}", report.error);
+            assert!(report.progress.is_none());
+        }
+        other => panic!("expected Finished, got {other:?}"),
+    }
+    // Not cancelled: every event arrives.
+    let (tx, rx) = std::sync::mpsc::sync_channel(4);
+    load::spawn_falco_file(
+        0,
+        path.to_str().unwrap(),
+        EntityTable::falco(),
+        Cancel::default(),
+        move |m| tx.send(m).is_ok(),
+    )
+    .unwrap();
+    let events: usize = rx
+        .iter()
+        .map(|m| match m {
+            SourceMessage::Batch { events, .. } => events.len(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(events, 1);
+    // A missing file is an error before any thread starts.
+    let err = load::spawn_falco_file(
+        0,
+        dir.join("nope").to_str().unwrap(),
+        EntityTable::falco(),
+        Cancel::default(),
+        |_| true,
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("nope") && err.contains("No such file"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
