@@ -103,6 +103,16 @@ impl Tui {
     }
 
     fn spawn(home: TempDir, args: &[&OsStr], cols: u16, rows: u16) -> Tui {
+        Tui::spawn_with_env(home, args, &[], cols, rows)
+    }
+
+    fn spawn_with_env(
+        home: TempDir,
+        args: &[&OsStr],
+        env: &[(&str, &str)],
+        cols: u16,
+        rows: u16,
+    ) -> Tui {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -123,6 +133,9 @@ impl Tui {
         cmd.env("HOME", home.path());
         cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
         cmd.cwd(home.path());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pair.slave.spawn_command(cmd).expect("spawn casefile");
         // Only the child may hold the slave side, so the reader sees EOF when the child is gone.
         drop(pair.slave);
@@ -828,4 +841,54 @@ fn json(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Whether the program's output sets any foreground or background colour (SGR 30-49, 90-107,
+/// or 256-colour / true-colour forms).
+fn sets_colour(raw: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(raw);
+    text.split("\x1b[").skip(1).any(|seq| {
+        let params: String = seq
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == ';')
+            .collect();
+        seq[params.len()..].starts_with('m')
+            && params.split(';').any(|p| {
+                matches!(
+                    p.parse::<u16>(),
+                    Ok(30..=37 | 38 | 40..=47 | 48 | 90..=97 | 100..=107)
+                )
+            })
+    })
+}
+
+#[test]
+fn no_color_selects_the_monochrome_theme() {
+    let mut coloured = Tui::demo(100, 30);
+    wait_started(&mut coloured);
+    let raw = coloured.quit_and_take_output().lock().unwrap().raw.clone();
+    assert!(sets_colour(&raw), "the default theme draws in colour");
+
+    let mut plain = Tui::spawn_with_env(
+        TempDir::new("nocolor"),
+        &[OsStr::new("demo")],
+        &[("NO_COLOR", "1")],
+        100,
+        30,
+    );
+    wait_started(&mut plain);
+    plain.send("?");
+    plain.wait_for_text("keys — Esc closes");
+    plain.send(ESC);
+    plain.wait_for("the help to close", |rows| {
+        !any_row(rows, "keys — Esc closes")
+    });
+    let out = plain.quit_and_take_output();
+    let out = out.lock().unwrap();
+    assert!(!sets_colour(&out.raw), "NO_COLOR output sets a colour");
+    // Still a full, usable screen: meaning carried by weight and reverse video.
+    assert!(
+        String::from_utf8_lossy(&out.raw).contains("\x1b[7m")
+            || out.raw.windows(3).any(|w| w == b";7m")
+    );
 }
