@@ -11,12 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
-const CONTAINER_SHORT: &str = "5f2c1a9b3d4e";
-const CONTAINER_FULL: &str = "5f2c1a9b3d4e64c7f708fdf0010fd26b7643fa86509adc32fb9a6f3c325bc1cf";
-const DIGEST: &str = "sha256:a9891bc31f10030e4f29eeb6dbd4ac4f3697adaf44e05fefb4d29eacb2b0b22c";
-const COMMIT_TAG: &str = "9f1c2ab";
-const COMMIT_FULL: &str = "9f1c2ab4e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3";
-const POD: &str = "api-7d9f-x2k4q";
+mod support;
+use support::*;
 
 const SOURCES: [&str; 4] = ["falco", "loki", "elasticsearch", "prometheus"];
 const EVENT_KINDS: [&str; 4] = ["alert", "log", "audit", "alert_firing"];

@@ -10,16 +10,8 @@ use casefile::store::{EventRef, Pivot, Query, Store};
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-const USER: &str = "mallory";
-const CONTAINER_SHORT: &str = "5f2c1a9b3d4e";
-const CONTAINER_FULL: &str = "5f2c1a9b3d4e64c7f708fdf0010fd26b7643fa86509adc32fb9a6f3c325bc1cf";
-const DIGEST: &str = "sha256:a9891bc31f10030e4f29eeb6dbd4ac4f3697adaf44e05fefb4d29eacb2b0b22c";
-const COMMIT_TAG: &str = "9f1c2ab";
-const COMMIT_FULL: &str = "9f1c2ab4e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3";
-const POD: &str = "api-7d9f-x2k4q";
-const HEALTHY_POD: &str = "api-7d9f-h5n2c";
-const ATTACKER_IP: &str = "203.0.113.45";
-const C2_IP: &str = "185.220.101.4";
+mod support;
+use support::*;
 
 fn demo() -> &'static Loaded {
     static DEMO: OnceLock<Loaded> = OnceLock::new();
