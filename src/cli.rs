@@ -1,6 +1,7 @@
 //! The command line (SPEC §2). Scripts and tests depend on it: change with care.
 
 use crate::model::{parse_duration, TimeRange, Timestamp};
+use crate::sources::spec::{Auth, Endpoint, SourceSpec};
 use crate::store::{Pivot, Query};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -47,6 +48,27 @@ pub struct SourceArgs {
     /// Falco JSON lines (`json_output: true`) from a file, or `-` for stdin. Repeatable.
     #[arg(long, value_name = "PATH|-")]
     pub falco: Vec<String>,
+    /// Grafana Loki base URL (default: $LOKI_ADDR when --logql is given).
+    #[arg(long, value_name = "URL")]
+    pub loki: Option<String>,
+    /// The LogQL query for --loki.
+    #[arg(long, value_name = "QUERY")]
+    pub logql: Option<String>,
+    /// Elasticsearch or OpenSearch base URL.
+    #[arg(long, value_name = "URL")]
+    pub es: Option<String>,
+    /// Index pattern for --es (`logs-*`).
+    #[arg(long = "es-index", value_name = "PATTERN")]
+    pub es_index: Option<String>,
+    /// Query string (Lucene syntax) for --es.
+    #[arg(long = "es-query", value_name = "QUERY")]
+    pub es_query: Option<String>,
+    /// Prometheus base URL. Repeatable.
+    #[arg(long, value_name = "URL")]
+    pub prom: Vec<String>,
+    /// A PromQL query for --prom. Repeatable.
+    #[arg(long, value_name = "QUERY")]
+    pub promql: Vec<String>,
     /// Config file (default: $XDG_CONFIG_HOME/casefile/config.toml).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
@@ -54,7 +76,93 @@ pub struct SourceArgs {
 
 impl SourceArgs {
     pub fn is_empty(&self) -> bool {
-        !self.demo && self.falco.is_empty()
+        !self.demo
+            && self.falco.is_empty()
+            && self.loki.is_none()
+            && self.logql.is_none()
+            && self.es.is_none()
+            && self.prom.is_empty()
+    }
+
+    /// The live sources these flags name, with credentials from the environment (Loki's as
+    /// logcli names them). `env` is a parameter so tests need not touch the process.
+    pub fn live_specs(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vec<SourceSpec>, String> {
+        let mut specs = Vec::new();
+        let loki_url = self
+            .loki
+            .clone()
+            .or_else(|| self.logql.as_ref().and(env("LOKI_ADDR")));
+        match (loki_url, &self.logql) {
+            (Some(url), Some(q)) => {
+                let mut endpoint = Endpoint::new(&url);
+                endpoint.tenant = env("LOKI_ORG_ID");
+                let token = env("LOKI_BEARER_TOKEN").or_else(|| {
+                    env("LOKI_BEARER_TOKEN_FILE")
+                        .and_then(|f| std::fs::read_to_string(f).ok())
+                        .map(|t| t.trim().to_string())
+                });
+                if let Some(t) = token {
+                    endpoint.auth = Auth::Bearer(t);
+                } else if let (Some(user), Some(password)) =
+                    (env("LOKI_USERNAME"), env("LOKI_PASSWORD"))
+                {
+                    endpoint.auth = Auth::Basic { user, password };
+                }
+                endpoint.tls.ca_cert = env("LOKI_CA_CERT_PATH").map(PathBuf::from);
+                endpoint.tls.insecure =
+                    env("LOKI_TLS_SKIP_VERIFY").is_some_and(|v| v == "true" || v == "1");
+                specs.push(SourceSpec::Loki {
+                    endpoint,
+                    query: q.clone(),
+                });
+            }
+            (Some(_), None) => return Err("--loki needs a query: --logql '{job=\"sshd\"}'".into()),
+            (None, Some(_)) => return Err("--logql needs a Loki: --loki URL (or LOKI_ADDR)".into()),
+            (None, None) => {}
+        }
+        match (&self.es, &self.es_index) {
+            (Some(url), Some(index)) => {
+                let mut endpoint = Endpoint::new(url);
+                if let Some(key) = env("ES_API_KEY") {
+                    endpoint.auth = Auth::ApiKey(key);
+                } else if let (Some(user), Some(password)) =
+                    (env("ES_USERNAME"), env("ES_PASSWORD"))
+                {
+                    endpoint.auth = Auth::Basic { user, password };
+                }
+                endpoint.tls.ca_cert = env("ES_CA_CERT").map(PathBuf::from);
+                specs.push(SourceSpec::Elasticsearch {
+                    endpoint,
+                    index: index.clone(),
+                    query: self.es_query.clone(),
+                });
+            }
+            (Some(_), None) => {
+                return Err("--es needs an index pattern: --es-index 'logs-*'".into())
+            }
+            (None, Some(_)) => return Err("--es-index needs --es URL".into()),
+            (None, None) if self.es_query.is_some() => {
+                return Err("--es-query needs --es URL --es-index PATTERN".into())
+            }
+            (None, None) => {}
+        }
+        if !self.promql.is_empty() && self.prom.is_empty() {
+            return Err("--promql needs a Prometheus: --prom URL".into());
+        }
+        for url in &self.prom {
+            let mut endpoint = Endpoint::new(url);
+            if let Some(t) = env("PROMETHEUS_BEARER_TOKEN") {
+                endpoint.auth = Auth::Bearer(t);
+            }
+            specs.push(SourceSpec::Prometheus {
+                endpoint,
+                queries: self.promql.clone(),
+            });
+        }
+        Ok(specs)
     }
 }
 

@@ -2,8 +2,10 @@
 
 use crate::model::Event;
 use crate::model::SourceKind;
+use crate::model::TimeRange;
+use crate::sources::spec::SourceSpec;
 use crate::sources::task::{Cancel, SourceMessage};
-use crate::sources::{falco, EntityTable, Parsed, SkipReport};
+use crate::sources::{falco, runner, EntityTable, EntityTables, Parsed, SkipReport};
 use crate::store::Store;
 use std::io::{BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -82,6 +84,59 @@ impl Loaded {
         self.store.ingest(parsed.events);
         self.store.add_series(parsed.series);
         self.reports.push(report);
+    }
+
+    /// Applies one message from a source task. Returns the first store position that moved,
+    /// when late events were merged in (see [`Store::ingest`]).
+    pub fn apply(&mut self, msg: SourceMessage) -> Option<usize> {
+        match msg {
+            SourceMessage::Batch { events, .. } => return self.store.ingest(events),
+            SourceMessage::Series { series, .. } => self.store.add_series(series),
+            SourceMessage::Progress {
+                source,
+                done,
+                total,
+            } => {
+                if let Some(r) = self.reports.get_mut(source) {
+                    r.progress = Some((done, total));
+                }
+            }
+            SourceMessage::Finished { source, report } => {
+                if let Some(r) = self.reports.get_mut(source) {
+                    *r = report;
+                }
+            }
+        }
+        None
+    }
+
+    /// Reads live sources to the end (for `query`): each runs as a task, their messages are
+    /// applied as they come.
+    pub fn read_live(
+        &mut self,
+        specs: Vec<SourceSpec>,
+        window: TimeRange,
+        tables: &EntityTables,
+        cancel: &Cancel,
+    ) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(16);
+        for spec in specs {
+            let tx = tx.clone();
+            let index = self.reports.len();
+            let report = runner::spawn(
+                spec,
+                index,
+                window,
+                tables.clone(),
+                cancel.clone(),
+                move |m| tx.send(m).is_ok(),
+            );
+            self.reports.push(report);
+        }
+        drop(tx);
+        for msg in rx {
+            self.apply(msg);
+        }
     }
 
     pub fn total_skipped(&self) -> usize {

@@ -3,7 +3,9 @@ use casefile::cli::{Cli, Command, FilterArgs, SourceArgs, UiArgs};
 use casefile::config::Config;
 use casefile::load::{self, Loaded};
 use casefile::model::Timestamp;
+use casefile::sources::runner;
 use casefile::sources::task::Cancel;
+use casefile::store::Query;
 use casefile::ui::keymap::Keymap;
 use casefile::ui::theme::Theme;
 use clap::Parser;
@@ -22,23 +24,29 @@ fn main() -> ExitCode {
                 config: config.clone(),
                 ..SourceArgs::default()
             };
-            tui(&sources, filters, ui)
+            tui(&sources, filters, ui).map(|()| ExitCode::SUCCESS)
         }
         // Filters are checked before any source is read: a typo must not wait for stdin.
         Some(Command::Query(args)) => args.filters.to_query(Timestamp::now()).and_then(|query| {
-            let loaded = load_sources(&args.sources, &config(&args.sources).0)?;
-            casefile::headless::run(args, &query, &loaded)
+            let loaded = load_sources(&args.sources, &config(&args.sources).0, &query)?;
+            let failed = casefile::headless::run(args, &query, &loaded)?;
+            // Output was written, but a source failed: say so to scripts.
+            Ok(if failed {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
         }),
         None => {
             if cli.sources.is_empty() {
                 eprintln!("casefile: no sources given.\nTry the built-in incident:  casefile demo\nOr read Falco alerts:       casefile --falco /var/log/falco/events.json\nSee `casefile --help` for every source.");
                 return ExitCode::from(2);
             }
-            tui(&cli.sources, &cli.filters, &cli.ui)
+            tui(&cli.sources, &cli.filters, &cli.ui).map(|()| ExitCode::SUCCESS)
         }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(msg) => {
             eprintln!("casefile: {}", casefile::sanitize::line(&msg));
             ExitCode::FAILURE
@@ -62,10 +70,11 @@ fn config(sources: &SourceArgs) -> (Config, Option<String>) {
     }
 }
 
-fn load_sources(sources: &SourceArgs, config: &Config) -> Result<Loaded, String> {
+fn load_sources(sources: &SourceArgs, config: &Config, query: &Query) -> Result<Loaded, String> {
     if sources.is_empty() {
-        return Err("no sources given (use --demo or --falco PATH|-)".into());
+        return Err("no sources given (use --demo, --falco PATH|-, --loki, --es or --prom)".into());
     }
+    let specs = sources.live_specs(&env)?;
     if sources.falco.iter().filter(|p| p.as_str() == "-").count() > 1 {
         return Err("stdin (`--falco -`) can be read only once".into());
     }
@@ -78,7 +87,15 @@ fn load_sources(sources: &SourceArgs, config: &Config) -> Result<Loaded, String>
     for path in &sources.falco {
         load::falco_input(&mut loaded, path, &tables.falco)?;
     }
+    if !specs.is_empty() {
+        let window = runner::resolve_window(query.window, Timestamp::now());
+        loaded.read_live(specs, window, &tables, &Cancel::default());
+    }
     Ok(loaded)
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), String> {
@@ -86,6 +103,7 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
         return Err("the TUI reads keys from the terminal, so it cannot read Falco from stdin; use `casefile query --falco -`".into());
     }
     let query = filters.to_query(Timestamp::now())?;
+    let specs = sources.live_specs(&env)?;
     let (config, config_warning) = config(sources);
     let tables = config.entity_tables().unwrap_or_default();
     let mut loaded = if sources.demo {
@@ -102,6 +120,14 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
         let send = move |m| tx.send(m).is_ok();
         let report =
             load::spawn_falco_file(index, path, tables.falco.clone(), cancel.clone(), send)?;
+        loaded.reports.push(report);
+    }
+    let window = runner::resolve_window(query.window, Timestamp::now());
+    for spec in specs {
+        let index = loaded.reports.len();
+        let tx = tx.clone();
+        let send = move |m| tx.send(m).is_ok();
+        let report = runner::spawn(spec, index, window, tables.clone(), cancel.clone(), send);
         loaded.reports.push(report);
     }
     let config_dir = casefile::cli::config_dir();

@@ -189,32 +189,11 @@ impl App {
 
     /// A message from a source task.
     pub fn on_source(&mut self, msg: SourceMessage) {
-        match msg {
-            SourceMessage::Batch { events, .. } => {
-                let chosen = self
-                    .timeline
-                    .anchor()
-                    .and_then(|p| self.data.store.id_at(p));
-                if self.data.store.ingest(events).is_some() {
-                    // Late events moved others: every held position is stale now.
-                    self.timeline
-                        .set_anchor(chosen.and_then(|id| self.data.store.pos_of(id)));
-                    self.detail.invalidate();
-                    self.refilter();
-                } else {
-                    self.stale = true;
-                }
-            }
-            SourceMessage::Progress {
-                source,
-                done,
-                total,
-            } => {
-                if let Some(r) = self.data.reports.get_mut(source) {
-                    r.progress = Some((done, total));
-                }
-            }
-            SourceMessage::Finished { source, report } => {
+        let mut finished = false;
+        let mut data = false;
+        match &msg {
+            SourceMessage::Finished { report, .. } => {
+                finished = true;
                 if report.cancelled {
                     self.notice = Some(format!(
                         "{}: stopped, kept {} events",
@@ -224,11 +203,24 @@ impl App {
                 } else if let Some(first) = report.diagnostics().into_iter().next() {
                     self.notice = Some(first);
                 }
-                if let Some(r) = self.data.reports.get_mut(source) {
-                    *r = report;
-                }
-                self.refilter();
             }
+            SourceMessage::Batch { .. } | SourceMessage::Series { .. } => data = true,
+            SourceMessage::Progress { .. } => {}
+        }
+        let chosen = self
+            .timeline
+            .anchor()
+            .and_then(|p| self.data.store.id_at(p));
+        if self.data.apply(msg).is_some() {
+            // Late events moved others: every held position is stale now.
+            self.timeline
+                .set_anchor(chosen.and_then(|id| self.data.store.pos_of(id)));
+            self.detail.invalidate();
+            self.refilter();
+        } else if finished {
+            self.refilter();
+        } else if data {
+            self.stale = true;
         }
     }
 

@@ -7,8 +7,9 @@ use crate::store::SearchJob;
 use std::io::{BufWriter, Write};
 
 /// Runs `casefile query`. Records go to stdout; diagnostics to stderr. Returns the exit code.
-/// Runs `casefile query` on loaded sources with an already checked query.
-pub fn run(args: &QueryArgs, query: &Query, loaded: &Loaded) -> Result<(), String> {
+/// Runs `casefile query` on loaded sources with an already checked query. Returns whether a
+/// source failed (its message is already on stderr), for the exit status.
+pub fn run(args: &QueryArgs, query: &Query, loaded: &Loaded) -> Result<bool, String> {
     for report in &loaded.reports {
         for line in report.diagnostics() {
             eprintln!("{line}");
@@ -40,10 +41,11 @@ pub fn run(args: &QueryArgs, query: &Query, loaded: &Loaded) -> Result<(), Strin
     } else {
         write_records(&mut out, args.format, loaded, &positions, &samples)
     };
+    let failed = loaded.reports.iter().any(|r| r.error.is_some());
     match written.and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(failed),
         // A closed pipe (`| head`) is the reader's choice, not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(failed),
         Err(e) => Err(format!("cannot write to stdout: {e}")),
     }
 }

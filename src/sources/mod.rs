@@ -1,14 +1,20 @@
 //! Native formats → normalized events. Sources never touch the terminal.
 
 pub mod elastic;
+pub mod elastic_client;
 pub mod falco;
 mod falco_record;
+pub mod http;
 pub mod json_path;
 pub mod line_fields;
 pub mod loki;
+pub mod loki_client;
 pub mod mapping;
 pub mod prometheus;
+pub mod prometheus_client;
 mod report;
+pub mod runner;
+pub mod spec;
 pub mod task;
 
 pub use mapping::{EntityTable, EntityTables};

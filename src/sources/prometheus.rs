@@ -120,3 +120,105 @@ fn sample(v: &Value) -> Option<(Timestamp, f64)> {
     };
     Some((Timestamp::from_secs_f64(secs)?, value))
 }
+
+/// `/api/v1/alerts` (`data.alerts`) or `/api/v1/rules` (`data.groups[].rules[].alerts`): each
+/// pending or firing alert becomes a timeline event at its `activeAt`.
+pub fn parse_alerts(
+    body: &str,
+    source_name: &str,
+    table: &EntityTable,
+) -> Result<Parsed, SourceError> {
+    let value: Value = serde_json::from_str(body)
+        .map_err(|e| SourceError::Malformed(format!("Prometheus response is not JSON ({e})")))?;
+    if value.get("status").and_then(Value::as_str) != Some("success") {
+        let msg = value
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("response without status \"success\"");
+        return Err(SourceError::Server(msg.to_string()));
+    }
+    let data = value.get("data").unwrap_or(&Value::Null);
+    let mut alerts: Vec<&Value> = data
+        .get("alerts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .collect();
+    for group in data
+        .get("groups")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        for rule in group
+            .get("rules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            alerts.extend(
+                rule.get("alerts")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten(),
+            );
+        }
+    }
+    let mut parsed = Parsed::default();
+    for (i, alert) in alerts.into_iter().enumerate() {
+        match alert_event(alert, source_name, table) {
+            Ok(e) => parsed.events.push(e),
+            Err(reason) => parsed.skipped.skip(i + 1, reason, &alert.to_string()),
+        }
+    }
+    Ok(parsed)
+}
+
+fn alert_event(
+    alert: &Value,
+    source_name: &str,
+    table: &EntityTable,
+) -> Result<crate::model::Event, String> {
+    use crate::model::{Event, EventKind, Severity};
+    let labels: BTreeMap<String, String> = alert
+        .get("labels")
+        .and_then(Value::as_object)
+        .ok_or("alert without labels")?
+        .iter()
+        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+        .collect();
+    let text = |path: &str| super::json_path::text(alert, path);
+    let ts = text("activeAt")
+        .and_then(|t| Timestamp::parse_rfc3339(&t))
+        .ok_or("alert without a usable activeAt")?;
+    let name = labels
+        .get("alertname")
+        .cloned()
+        .unwrap_or_else(|| "alert".into());
+    let state = text("state").unwrap_or_default();
+    let summary = text("annotations.summary")
+        .or_else(|| text("annotations.description"))
+        .unwrap_or_default();
+    let severity = labels
+        .get("severity")
+        .and_then(|s| Severity::parse_loose(s))
+        .unwrap_or(Severity::Warning);
+    let mut entities = Entities::new();
+    table.apply_pairs(
+        labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &mut entities,
+    );
+    Ok(Event {
+        ts,
+        source: SourceKind::Prometheus,
+        source_name: source_name.to_string(),
+        kind: EventKind::AlertFiring,
+        severity,
+        title: format!("{name} ({state})"),
+        message: summary,
+        entities,
+        process: None,
+        tags: Vec::new(),
+        raw: alert.to_string(),
+    })
+}

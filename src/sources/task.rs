@@ -2,7 +2,7 @@
 //! cancel token it checks between records. Nothing here touches the terminal.
 
 use crate::load::SourceReport;
-use crate::model::Event;
+use crate::model::{Event, Series};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -11,6 +11,8 @@ use std::sync::Arc;
 pub enum SourceMessage {
     /// Events, in any order; the store merges them.
     Batch { source: usize, events: Vec<Event> },
+    /// Metric series (Prometheus, Loki metric queries).
+    Series { source: usize, series: Vec<Series> },
     /// How far the task has got, for the progress shown in the pivot bar.
     Progress {
         source: usize,

@@ -1,0 +1,231 @@
+//! HTTP for every live source: TLS (rustls, verification on), authentication, tenant header,
+//! timeouts, and back-off on 429 and 503 that respects `Retry-After`. Errors keep the server's
+//! own words; credentials never appear in them.
+
+use super::spec::{Auth, Endpoint};
+use super::task::Cancel;
+use reqwest::{Method, StatusCode};
+use std::fmt;
+use std::time::Duration;
+
+/// How often a 429 or 503 is retried before the server's answer is reported.
+const RETRIES: u32 = 4;
+/// The longest wait between retries, whatever `Retry-After` says.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    /// The request never got an answer: connection refused, DNS, TLS, timeout. The text
+    /// carries the cause, from the outermost to the innermost error.
+    Transport(String),
+    /// The server answered with an error status; `body` is what it said.
+    Status {
+        code: u16,
+        body: String,
+    },
+    Cancelled,
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FetchError::Transport(m) => f.write_str(m),
+            FetchError::Status { code, body } => {
+                let body = body.trim();
+                let reason = StatusCode::from_u16(*code)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("");
+                if body.is_empty() {
+                    write!(f, "HTTP {code} {reason}")
+                } else {
+                    write!(
+                        f,
+                        "HTTP {code}: {}",
+                        crate::sanitize::line(&body.chars().take(300).collect::<String>())
+                    )
+                }
+            }
+            FetchError::Cancelled => f.write_str("cancelled"),
+        }
+    }
+}
+
+/// A client for one endpoint.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    endpoint: Endpoint,
+    cancel: Cancel,
+}
+
+impl HttpClient {
+    pub fn new(endpoint: &Endpoint, cancel: Cancel) -> Result<HttpClient, String> {
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(endpoint.timeout)
+            .connect_timeout(endpoint.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("casefile/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &endpoint.tls.ca_cert {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("cannot read ca_cert {}: {e}", path.display()))?;
+            let cert = reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| format!("ca_cert {} is not a PEM certificate: {e}", path.display()))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        if endpoint.tls.insecure {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| format!("{}: cannot set up HTTP: {}", endpoint.name, chain(&e)))?;
+        Ok(HttpClient {
+            client,
+            endpoint: endpoint.clone(),
+            cancel,
+        })
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// `GET base/path?params`.
+    pub async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<String, FetchError> {
+        self.send(Method::GET, path, params, None).await
+    }
+
+    /// A request with a JSON body (Elasticsearch).
+    pub async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, String)],
+        body: &serde_json::Value,
+    ) -> Result<String, FetchError> {
+        self.send(method, path, params, Some(body.to_string()))
+            .await
+    }
+
+    /// The full URL of a path, for messages and links (never carries credentials).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.endpoint.url)
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, String)],
+        body: Option<String>,
+    ) -> Result<String, FetchError> {
+        let mut url = reqwest::Url::parse(&self.url(path))
+            .map_err(|e| FetchError::Transport(format!("bad URL {}: {e}", self.url(path))))?;
+        if !params.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in params {
+                pairs.append_pair(k, v);
+            }
+        }
+        let mut attempt = 0;
+        loop {
+            if self.cancel.is_cancelled() {
+                return Err(FetchError::Cancelled);
+            }
+            let mut req = self.client.request(method.clone(), url.clone());
+            if let Some(t) = &self.endpoint.tenant {
+                req = req.header("X-Scope-OrgID", t);
+            }
+            req = match &self.endpoint.auth {
+                Auth::None => req,
+                Auth::Bearer(t) => req.bearer_auth(t),
+                Auth::Basic { user, password } => req.basic_auth(user, Some(password)),
+                Auth::ApiKey(k) => req.header("Authorization", format!("ApiKey {k}")),
+            };
+            if let Some(b) = &body {
+                req = req
+                    .header("Content-Type", "application/json")
+                    .body(b.clone());
+            }
+            let what = format!("{method} {path}");
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| FetchError::Transport(format!("{what}: {}", causes(&e))))?;
+            let status = resp.status();
+            let retry_after = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let text = resp.text().await.map_err(|e| {
+                FetchError::Transport(format!("{what}: reading the answer: {}", causes(&e)))
+            })?;
+            if status.is_success() {
+                return Ok(text);
+            }
+            let busy = status == StatusCode::TOO_MANY_REQUESTS
+                || status == StatusCode::SERVICE_UNAVAILABLE;
+            if busy && attempt < RETRIES {
+                let wait = retry_after
+                    .unwrap_or(Duration::from_millis(500 << attempt))
+                    .min(MAX_BACKOFF);
+                attempt += 1;
+                self.sleep(wait).await?;
+                continue;
+            }
+            return Err(FetchError::Status {
+                code: status.as_u16(),
+                body: text,
+            });
+        }
+    }
+
+    /// Sleeps, waking early to notice a cancel.
+    async fn sleep(&self, total: Duration) -> Result<(), FetchError> {
+        let step = Duration::from_millis(50);
+        let mut left = total;
+        while !left.is_zero() {
+            if self.cancel.is_cancelled() {
+                return Err(FetchError::Cancelled);
+            }
+            let now = left.min(step);
+            tokio::time::sleep(now).await;
+            left -= now;
+        }
+        Ok(())
+    }
+}
+
+/// The causes under reqwest's own "error sending request for url (…)", which repeats the URL
+/// with its whole query: `client error (Connect): tcp connect error: Connection refused`.
+fn causes(e: &reqwest::Error) -> String {
+    let full = chain(e);
+    if e.is_timeout() {
+        return "timed out".to_string();
+    }
+    match full.split_once("): ") {
+        Some((head, rest))
+            if head.starts_with("error sending request") || head.starts_with("error decoding") =>
+        {
+            rest.to_string()
+        }
+        _ => full,
+    }
+}
+
+/// An error and its causes, outermost first.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let s = c.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = c.source();
+    }
+    crate::sanitize::line(&out).into_owned()
+}

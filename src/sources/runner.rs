@@ -1,0 +1,129 @@
+//! Live sources as tasks: each runs on its own thread with its own small async runtime, talks
+//! to its server, and sends what it finds as messages. The caller (the TUI loop, or `query`)
+//! only receives.
+
+use super::http::HttpClient;
+use super::spec::SourceSpec;
+use super::task::{Cancel, SourceMessage};
+use super::{prometheus_client, EntityTables};
+use crate::load::SourceReport;
+use crate::model::{SourceKind, TimeRange, Timestamp};
+
+/// Live backends read the last hour unless told otherwise (SPEC §2).
+pub const DEFAULT_WINDOW_NS: i64 = 3_600 * 1_000_000_000;
+
+/// A window with both ends set: open ends become "now" and "an hour before the end".
+pub fn resolve_window(window: TimeRange, now: Timestamp) -> TimeRange {
+    let end = if window.end == Timestamp::MAX {
+        now
+    } else {
+        window.end
+    };
+    let start = if window.start == Timestamp::MIN {
+        end.saturating_sub_nanos(DEFAULT_WINDOW_NS)
+    } else {
+        window.start
+    };
+    TimeRange::new(start, end)
+}
+
+fn kind_of(spec: &SourceSpec) -> SourceKind {
+    match spec {
+        SourceSpec::Prometheus { .. } => SourceKind::Prometheus,
+        SourceSpec::Loki { .. } => SourceKind::Loki,
+        SourceSpec::Elasticsearch { .. } => SourceKind::Elasticsearch,
+    }
+}
+
+/// Starts a live source. Returns its report as it stands now (loading); the final one comes
+/// in `SourceMessage::Finished`.
+pub fn spawn(
+    spec: SourceSpec,
+    source: usize,
+    window: TimeRange,
+    tables: EntityTables,
+    cancel: Cancel,
+    send: impl Fn(SourceMessage) -> bool + Send + Sync + 'static,
+) -> SourceReport {
+    let endpoint = spec.endpoint().clone();
+    let mut report = SourceReport::new(&endpoint.name, kind_of(&spec), &spec.describe());
+    report.progress = Some((0, None));
+    let placeholder = report.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        let runtime = match runtime {
+            Ok(rt) => rt,
+            Err(e) => {
+                report.progress = None;
+                report.error = Some(format!("cannot start: {e}"));
+                send(SourceMessage::Finished { source, report });
+                return;
+            }
+        };
+        runtime.block_on(async {
+            match HttpClient::new(&endpoint, cancel.clone()) {
+                Err(e) => report.error = Some(e),
+                Ok(client) => match &spec {
+                    SourceSpec::Prometheus { queries, .. } => {
+                        prometheus_client::run(
+                            &client,
+                            queries,
+                            window,
+                            &tables.prometheus,
+                            source,
+                            &mut report,
+                            &send,
+                        )
+                        .await
+                    }
+                    SourceSpec::Loki { query, .. } => {
+                        super::loki_client::run(
+                            &client,
+                            query,
+                            window,
+                            &tables.loki,
+                            source,
+                            &mut report,
+                            &send,
+                        )
+                        .await
+                    }
+                    SourceSpec::Elasticsearch { index, query, .. } => {
+                        super::elastic_client::run(
+                            &client,
+                            index,
+                            query.as_deref(),
+                            window,
+                            &tables.elasticsearch,
+                            source,
+                            &mut report,
+                            &send,
+                        )
+                        .await
+                    }
+                },
+            }
+        });
+        report.progress = None;
+        report.cancelled |= cancel.is_cancelled();
+        send(SourceMessage::Finished { source, report });
+    });
+    placeholder
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_windows_become_the_last_hour() {
+        let now = Timestamp(10_000 * 1_000_000_000);
+        let w = resolve_window(TimeRange::ALL, now);
+        assert_eq!((w.start.0, w.end.0), (now.0 - DEFAULT_WINDOW_NS, now.0));
+        let from = Timestamp(5_000 * 1_000_000_000);
+        let w = resolve_window(TimeRange::new(from, Timestamp::MAX), now);
+        assert_eq!((w.start, w.end), (from, now));
+    }
+}
