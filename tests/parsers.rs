@@ -374,3 +374,50 @@ fn elasticsearch_search_and_errors() {
         "{busy}"
     );
 }
+
+#[test]
+fn prometheus_alerts_and_rules_become_events() {
+    let alerts = prometheus::parse_alerts(
+        &fixture("prometheus/alerts.json"),
+        "prom",
+        &EntityTable::prometheus(),
+    )
+    .unwrap();
+    assert_eq!(alerts.events.len(), 3);
+    let cpu = alerts
+        .events
+        .iter()
+        .find(|e| e.title.starts_with("ContainerCPUSaturated"))
+        .unwrap();
+    assert_eq!(cpu.kind, EventKind::AlertFiring);
+    assert_eq!(cpu.severity, Severity::Critical);
+    assert_eq!(cpu.title, "ContainerCPUSaturated (firing)");
+    assert_eq!(
+        cpu.message,
+        "Container prod/api-7d9f/api is using 1.32 cores"
+    );
+    assert_eq!(cpu.ts.to_rfc3339(), "2026-11-22T06:25:08.969329325Z");
+    assert!(cpu.entities.contains(EntityKey::Pod, "api-7d9f"));
+    // /rules carries the same alerts inside their rules.
+    let rules = prometheus::parse_alerts(
+        &fixture("prometheus/rules.json"),
+        "prom",
+        &EntityTable::prometheus(),
+    )
+    .unwrap();
+    let mut a: Vec<String> = alerts.events.iter().map(|e| e.title.clone()).collect();
+    let mut r: Vec<String> = rules.events.iter().map(|e| e.title.clone()).collect();
+    a.sort();
+    r.sort();
+    assert_eq!(a, r);
+    let pending = prometheus::parse_alerts(
+        &fixture("prometheus/alerts_pending.json"),
+        "prom",
+        &EntityTable::prometheus(),
+    )
+    .unwrap();
+    assert!(pending
+        .events
+        .iter()
+        .all(|e| e.title.contains("(pending)") || e.title.contains("(firing)")));
+}
