@@ -5,7 +5,7 @@ use crate::model::SourceKind;
 use crate::model::TimeRange;
 use crate::sources::spec::SourceSpec;
 use crate::sources::task::{Cancel, SourceMessage};
-use crate::sources::{falco, runner, EntityTable, EntityTables, Parsed, SkipReport};
+use crate::sources::{falco, falco_follow, runner, EntityTable, EntityTables, Parsed, SkipReport};
 use crate::store::Store;
 use std::io::{BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +28,8 @@ pub struct SourceReport {
     pub progress: Option<(u64, Option<u64>)>,
     /// The user stopped it before the end; what was read is kept.
     pub cancelled: bool,
+    /// Caught up and following new data as it comes.
+    pub live: bool,
 }
 
 impl SourceReport {
@@ -43,6 +45,7 @@ impl SourceReport {
             error: None,
             progress: None,
             cancelled: false,
+            live: false,
         }
     }
 
@@ -99,6 +102,12 @@ impl Loaded {
             } => {
                 if let Some(r) = self.reports.get_mut(source) {
                     r.progress = Some((done, total));
+                }
+            }
+            SourceMessage::Live { source } => {
+                if let Some(r) = self.reports.get_mut(source) {
+                    r.progress = None;
+                    r.live = true;
                 }
             }
             SourceMessage::Finished { source, report } => {
@@ -197,13 +206,15 @@ impl<R: Read> Read for Metered<R> {
 }
 
 /// Opens a Falco file now (so a bad path is an immediate, clear error) and reads it on a
-/// thread, sending batches, progress and a final report through `send`.
+/// thread, sending batches, progress and a final report through `send`. With `follow`, it
+/// then keeps following the file (`tail -F`) until cancelled.
 pub fn spawn_falco_file(
     source: usize,
     path: &str,
     table: EntityTable,
     cancel: Cancel,
-    send: impl Fn(SourceMessage) -> bool + Send + 'static,
+    follow: bool,
+    send: impl Fn(SourceMessage) -> bool + Send + Sync + 'static,
 ) -> Result<SourceReport, String> {
     let file =
         std::fs::File::open(path).map_err(|e| format!("cannot read Falco input {path}: {e}"))?;
@@ -218,6 +229,18 @@ pub fn spawn_falco_file(
     let total = meta.is_file().then_some(meta.len());
     report.progress = Some((0, total));
     let placeholder = report.clone();
+    if follow {
+        drop(file);
+        let path = std::path::PathBuf::from(path);
+        std::thread::spawn(move || {
+            falco_follow::follow(&path, source, &table, &cancel, &mut report, &send);
+            report.progress = None;
+            report.live = false;
+            report.cancelled = true;
+            send(SourceMessage::Finished { source, report });
+        });
+        return Ok(placeholder);
+    }
     std::thread::spawn(move || {
         let done = Arc::new(AtomicU64::new(0));
         let reader = Metered {

@@ -118,8 +118,14 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
         let index = loaded.reports.len();
         let tx = tx.clone();
         let send = move |m| tx.send(m).is_ok();
-        let report =
-            load::spawn_falco_file(index, path, tables.falco.clone(), cancel.clone(), send)?;
+        let report = load::spawn_falco_file(
+            index,
+            path,
+            tables.falco.clone(),
+            cancel.clone(),
+            true,
+            send,
+        )?;
         loaded.reports.push(report);
     }
     let window = runner::resolve_window(query.window, Timestamp::now());

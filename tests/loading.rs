@@ -149,6 +149,7 @@ fn a_cancelled_file_keeps_what_was_read_and_reports_no_false_errors() {
         path.to_str().unwrap(),
         EntityTable::falco(),
         cancel,
+        false,
         move |m| tx.send(m).is_ok(),
     )
     .unwrap();
@@ -170,6 +171,7 @@ fn a_cancelled_file_keeps_what_was_read_and_reports_no_false_errors() {
         path.to_str().unwrap(),
         EntityTable::falco(),
         Cancel::default(),
+        false,
         move |m| tx.send(m).is_ok(),
     )
     .unwrap();
@@ -187,6 +189,7 @@ fn a_cancelled_file_keeps_what_was_read_and_reports_no_false_errors() {
         dir.join("nope").to_str().unwrap(),
         EntityTable::falco(),
         Cancel::default(),
+        false,
         |_| true,
     )
     .unwrap_err();

@@ -206,6 +206,7 @@ impl App {
             }
             SourceMessage::Batch { .. } | SourceMessage::Series { .. } => data = true,
             SourceMessage::Progress { .. } => {}
+            SourceMessage::Live { .. } => finished = true,
         }
         let chosen = self
             .timeline

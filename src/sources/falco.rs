@@ -31,6 +31,55 @@ pub struct LineStats {
     pub ignored: usize,
 }
 
+/// Turns lines into events, batch by batch: shared by the one-shot reader and the follower.
+pub struct LineParser<'a> {
+    source_name: &'a str,
+    table: &'a EntityTable,
+    batch: Vec<Event>,
+    pub stats: LineStats,
+    line_no: usize,
+}
+
+impl<'a> LineParser<'a> {
+    pub fn new(source_name: &'a str, table: &'a EntityTable) -> Self {
+        LineParser {
+            source_name,
+            table,
+            batch: Vec::new(),
+            stats: LineStats::default(),
+            line_no: 0,
+        }
+    }
+
+    /// One line (without or with its newline). Full batches go to `sink`.
+    pub fn line(&mut self, bytes: &[u8], sink: &mut impl FnMut(Vec<Event>)) {
+        self.line_no += 1;
+        let line = String::from_utf8_lossy(bytes);
+        let line = line.trim();
+        if line.is_empty() {
+            return;
+        }
+        match parse_record(line, self.source_name, self.table) {
+            Ok(FalcoRecord::Event(e)) => {
+                self.batch.push(*e);
+                if self.batch.len() == BATCH {
+                    self.flush(sink);
+                }
+            }
+            Ok(FalcoRecord::Internal) => self.stats.ignored += 1,
+            Err(reason) => self.stats.skipped.skip(self.line_no, reason, line),
+        }
+    }
+
+    /// Hands over the events parsed so far.
+    pub fn flush(&mut self, sink: &mut impl FnMut(Vec<Event>)) {
+        if !self.batch.is_empty() {
+            self.stats.events += self.batch.len();
+            sink(std::mem::take(&mut self.batch));
+        }
+    }
+}
+
 /// Reads Falco JSON lines, handing events to `sink` in batches so that a big file is never held
 /// twice. Malformed lines are skipped, counted and sampled; reading stops only at an I/O error,
 /// which is returned with the stats of what was read.
@@ -40,44 +89,22 @@ pub fn read_lines(
     table: &EntityTable,
     mut sink: impl FnMut(Vec<Event>),
 ) -> (LineStats, Option<std::io::Error>) {
-    let mut stats = LineStats::default();
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut parser = LineParser::new(source_name, table);
     let mut buf = Vec::new();
-    let mut line_no = 0;
     let mut error = None;
     loop {
         buf.clear();
         match reader.read_until(b'\n', &mut buf) {
             Ok(0) => break,
-            Ok(_) => {}
+            Ok(_) => parser.line(&buf, &mut sink),
             Err(e) => {
                 error = Some(e);
                 break;
             }
         }
-        line_no += 1;
-        let line = String::from_utf8_lossy(&buf);
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        match parse_record(line, source_name, table) {
-            Ok(FalcoRecord::Event(e)) => {
-                batch.push(*e);
-                if batch.len() == BATCH {
-                    stats.events += batch.len();
-                    sink(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                }
-            }
-            Ok(FalcoRecord::Internal) => stats.ignored += 1,
-            Err(reason) => stats.skipped.skip(line_no, reason, line),
-        }
     }
-    stats.events += batch.len();
-    if !batch.is_empty() {
-        sink(batch);
-    }
-    (stats, error)
+    parser.flush(&mut sink);
+    (parser.stats, error)
 }
 
 /// Reads Falco JSON lines into one `Parsed`.

@@ -3,6 +3,7 @@
 pub mod elastic;
 pub mod elastic_client;
 pub mod falco;
+pub mod falco_follow;
 mod falco_record;
 pub mod http;
 pub mod json_path;

@@ -13,6 +13,8 @@ pub enum SourceMessage {
     Batch { source: usize, events: Vec<Event> },
     /// Metric series (Prometheus, Loki metric queries).
     Series { source: usize, series: Vec<Series> },
+    /// Caught up with what existed: from now on the source follows new data as it comes.
+    Live { source: usize },
     /// How far the task has got, for the progress shown in the pivot bar.
     Progress {
         source: usize,

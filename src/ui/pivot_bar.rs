@@ -38,7 +38,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         }
         let failed = reports.iter().any(|r| r.error.is_some());
         let loading = reports.iter().find_map(|r| r.progress);
-        let what = if let Some((done, total)) = loading {
+        let live = reports.iter().any(|r| r.live);
+        let what = if live && loading.is_none() {
+            format!("{} live", text::compact_count(counts[kind.index()]))
+        } else if let Some((done, total)) = loading {
             match total {
                 Some(t) if t > 0 => format!(
                     "{} {}%",
