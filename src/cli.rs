@@ -48,6 +48,9 @@ pub struct SourceArgs {
     /// Falco JSON lines (`json_output: true`) from a file, or `-` for stdin. Repeatable.
     #[arg(long, value_name = "PATH|-")]
     pub falco: Vec<String>,
+    /// Receive Falco http_output / falcosidekick POSTs on this address (`127.0.0.1:2801`).
+    #[arg(long = "falco-listen", value_name = "ADDR")]
+    pub falco_listen: Option<String>,
     /// Grafana Loki base URL (default: $LOKI_ADDR when --logql is given).
     #[arg(long, value_name = "URL")]
     pub loki: Option<String>,
@@ -78,6 +81,7 @@ impl SourceArgs {
     pub fn is_empty(&self) -> bool {
         !self.demo
             && self.falco.is_empty()
+            && self.falco_listen.is_none()
             && self.loki.is_none()
             && self.logql.is_none()
             && self.es.is_none()

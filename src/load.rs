@@ -110,7 +110,8 @@ impl Loaded {
                     r.live = true;
                 }
             }
-            SourceMessage::Finished { source, report } => {
+            SourceMessage::Finished { source, report }
+            | SourceMessage::Update { source, report } => {
                 if let Some(r) = self.reports.get_mut(source) {
                     *r = report;
                 }

@@ -3,8 +3,8 @@ use casefile::cli::{Cli, Command, FilterArgs, SourceArgs, UiArgs};
 use casefile::config::Config;
 use casefile::load::{self, Loaded};
 use casefile::model::Timestamp;
-use casefile::sources::runner;
 use casefile::sources::task::Cancel;
+use casefile::sources::{falco_receiver, runner};
 use casefile::store::Query;
 use casefile::ui::keymap::Keymap;
 use casefile::ui::theme::Theme;
@@ -75,6 +75,9 @@ fn load_sources(sources: &SourceArgs, config: &Config, query: &Query) -> Result<
         return Err("no sources given (use --demo, --falco PATH|-, --loki, --es or --prom)".into());
     }
     let specs = sources.live_specs(&env)?;
+    if sources.falco_listen.is_some() {
+        return Err("--falco-listen receives events for as long as it runs: use it with the TUI (`casefile --falco-listen ADDR`)".into());
+    }
     if sources.falco.iter().filter(|p| p.as_str() == "-").count() > 1 {
         return Err("stdin (`--falco -`) can be read only once".into());
     }
@@ -126,6 +129,14 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
             true,
             send,
         )?;
+        loaded.reports.push(report);
+    }
+    if let Some(addr) = &sources.falco_listen {
+        let index = loaded.reports.len();
+        let tx = tx.clone();
+        let send = move |m| tx.send(m).is_ok();
+        let (_, report) =
+            falco_receiver::spawn(addr, index, tables.falco.clone(), cancel.clone(), send)?;
         loaded.reports.push(report);
     }
     let window = runner::resolve_window(query.window, Timestamp::now());

@@ -205,7 +205,7 @@ impl App {
                 }
             }
             SourceMessage::Batch { .. } | SourceMessage::Series { .. } => data = true,
-            SourceMessage::Progress { .. } => {}
+            SourceMessage::Progress { .. } | SourceMessage::Update { .. } => {}
             SourceMessage::Live { .. } => finished = true,
         }
         let chosen = self

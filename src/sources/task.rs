@@ -21,6 +21,8 @@ pub enum SourceMessage {
         done: u64,
         total: Option<u64>,
     },
+    /// The source's report as it stands (counts, skipped records), while it keeps running.
+    Update { source: usize, report: SourceReport },
     /// The task has ended (completed, failed or cancelled); its final report.
     Finished { source: usize, report: SourceReport },
 }
