@@ -139,6 +139,7 @@ impl Loaded {
                 window,
                 tables.clone(),
                 cancel.clone(),
+                false,
                 move |m| tx.send(m).is_ok(),
             );
             self.reports.push(report);

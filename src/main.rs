@@ -144,7 +144,17 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
         let index = loaded.reports.len();
         let tx = tx.clone();
         let send = move |m| tx.send(m).is_ok();
-        let report = runner::spawn(spec, index, window, tables.clone(), cancel.clone(), send);
+        // An open window follows new data (Loki's tail); a closed one is read once.
+        let follow = query.window.end == Timestamp::MAX;
+        let report = runner::spawn(
+            spec,
+            index,
+            window,
+            tables.clone(),
+            cancel.clone(),
+            follow,
+            send,
+        );
         loaded.reports.push(report);
     }
     let config_dir = casefile::cli::config_dir();

@@ -68,6 +68,69 @@ pub fn parse_response(
     Ok(parsed)
 }
 
+/// One frame of `/loki/api/v1/tail`: `{"streams":[…],"dropped_entries":[…]}`. Entries Loki
+/// dropped because the client was too slow become one warning event, so the gap is visible.
+pub fn parse_tail_frame(
+    text: &str,
+    source_name: &str,
+    table: &EntityTable,
+) -> Result<Parsed, SourceError> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| SourceError::Malformed(format!("tail frame is not JSON ({e})")))?;
+    let mut parsed = Parsed::default();
+    for (i, stream) in value
+        .get("streams")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        parse_stream(stream, i + 1, source_name, table, &mut parsed);
+    }
+    if let Some(dropped) = value
+        .get("dropped_entries")
+        .and_then(Value::as_array)
+        .filter(|d| !d.is_empty())
+    {
+        let first = dropped
+            .iter()
+            .filter_map(|d| {
+                d.get("timestamp")
+                    .and_then(Value::as_str)?
+                    .parse::<i64>()
+                    .ok()
+            })
+            .min()
+            .unwrap_or(0);
+        let mut entities = Entities::new();
+        for d in dropped {
+            if let Some(labels) = d.get("labels").and_then(Value::as_object) {
+                let pairs = labels
+                    .iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.as_str(), v)));
+                table.apply_pairs(pairs, &mut entities);
+            }
+        }
+        parsed.events.push(Event {
+            ts: Timestamp::from_nanos(first),
+            source: SourceKind::Loki,
+            source_name: source_name.to_string(),
+            kind: EventKind::Log,
+            severity: Severity::Warning,
+            title: format!(
+                "gap: Loki dropped {} entries (the tail fell behind)",
+                dropped.len()
+            ),
+            message: String::new(),
+            entities,
+            process: None,
+            tags: vec!["gap".to_string()],
+            raw: Value::Array(dropped.clone()).to_string(),
+        });
+    }
+    Ok(parsed)
+}
+
 fn parse_stream(
     stream: &Value,
     position: usize,

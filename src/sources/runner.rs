@@ -36,13 +36,15 @@ fn kind_of(spec: &SourceSpec) -> SourceKind {
 }
 
 /// Starts a live source. Returns its report as it stands now (loading); the final one comes
-/// in `SourceMessage::Finished`.
+/// in `SourceMessage::Finished`. With `follow`, a source that can (Loki's tail) keeps sending
+/// new events after the window until cancelled.
 pub fn spawn(
     spec: SourceSpec,
     source: usize,
     window: TimeRange,
     tables: EntityTables,
     cancel: Cancel,
+    follow: bool,
     send: impl Fn(SourceMessage) -> bool + Send + Sync + 'static,
 ) -> SourceReport {
     let endpoint = spec.endpoint().clone();
@@ -78,7 +80,7 @@ pub fn spawn(
                         )
                         .await
                     }
-                    SourceSpec::Loki { query, .. } => {
+                    SourceSpec::Loki { query, endpoint } => {
                         super::loki_client::run(
                             &client,
                             query,
@@ -88,7 +90,20 @@ pub fn spawn(
                             &mut report,
                             &send,
                         )
-                        .await
+                        .await;
+                        if follow && report.error.is_none() && !cancel.is_cancelled() {
+                            super::loki_client::tail(
+                                endpoint,
+                                query,
+                                window.end.0,
+                                &tables.loki,
+                                source,
+                                &mut report,
+                                &cancel,
+                                &send,
+                            )
+                            .await;
+                        }
                     }
                     SourceSpec::Elasticsearch { index, query, .. } => {
                         super::elastic_client::run(
