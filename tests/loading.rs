@@ -199,3 +199,43 @@ fn a_cancelled_file_keeps_what_was_read_and_reports_no_false_errors() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn freezing_holds_the_view_and_loses_nothing() {
+    let mut app = empty_app();
+    app.on_source(SourceMessage::Batch {
+        source: 0,
+        events: (0..3).map(|i| event(i, &format!("e{i}"))).collect(),
+    });
+    settle(&mut app);
+    app.handle_key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE));
+    assert!(app.frozen.is_some());
+    app.on_source(SourceMessage::Batch {
+        source: 0,
+        events: (3..8).map(|i| event(i, &format!("e{i}"))).collect(),
+    });
+    settle(&mut app);
+    assert_eq!(app.timeline.shown.len(), 3, "the view holds still");
+    let s = screen(&app);
+    assert!(s.contains("FROZEN, 1 updates waiting (f resumes)"), "{s}");
+    app.handle_key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::NONE));
+    settle(&mut app);
+    assert_eq!(app.timeline.shown.len(), 8, "nothing was lost");
+    assert!(app.frozen.is_none());
+}
+
+#[test]
+fn a_failing_source_stays_visible_in_the_server_words() {
+    let mut app = empty_app();
+    let mut failed = SourceReport::new("loki-prod", SourceKind::Loki, "{job=\"sshd\"}");
+    failed.error = Some("HTTP 401: no org id".into());
+    app.on_source(SourceMessage::Finished {
+        source: 0,
+        report: failed,
+    });
+    // The notice goes with the next key; the error stays.
+    app.handle_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+    let s = screen(&app);
+    assert!(s.contains("! loki-prod: HTTP 401: no org id"), "{s}");
+    assert!(s.contains("1 source error"), "{s}");
+}

@@ -28,6 +28,7 @@ pub enum Action {
     SearchAccept,
     SearchCancel,
     CancelLoading,
+    Freeze,
 }
 
 /// `(action, name in keymap files, what it does)`.
@@ -82,6 +83,11 @@ pub const REGISTRY: &[(Action, &str, &str)] = &[
         Action::CancelLoading,
         "cancel_loading",
         "Stop loading sources (keeps what was read)",
+    ),
+    (
+        Action::Freeze,
+        "freeze",
+        "Freeze the view while sources keep collecting (again: resume)",
     ),
 ];
 

@@ -66,6 +66,8 @@ pub struct App {
     base: Vec<u32>,
     /// Events arrived since the view was last computed.
     stale: bool,
+    /// While frozen, what sources send waits here; nothing is lost, the view holds still.
+    pub frozen: Option<Vec<SourceMessage>>,
     last_refilter: Instant,
 }
 
@@ -97,6 +99,7 @@ impl App {
             cancel: Cancel::default(),
             base: Vec::new(),
             stale: false,
+            frozen: None,
             last_refilter: Instant::now(),
         };
         app.refilter();
@@ -189,6 +192,10 @@ impl App {
 
     /// A message from a source task.
     pub fn on_source(&mut self, msg: SourceMessage) {
+        if let Some(waiting) = &mut self.frozen {
+            waiting.push(msg);
+            return;
+        }
         let mut finished = false;
         let mut data = false;
         match &msg {
@@ -288,6 +295,15 @@ impl App {
                 self.cancel.cancel();
                 self.quit = true;
             }
+            Action::Freeze => match self.frozen.take() {
+                Some(waiting) => {
+                    for msg in waiting {
+                        self.on_source(msg);
+                    }
+                    self.refilter();
+                }
+                None => self.frozen = Some(Vec::new()),
+            },
             Action::CancelLoading => {
                 if self.loading() {
                     self.cancel.cancel();

@@ -9,6 +9,8 @@ pub struct TimelineState {
     /// The event the user chose, kept while the shown list is rebuilt (a search streaming in,
     /// a pivot), so the selection returns to it as soon as it is shown again.
     anchor: Option<u32>,
+    /// The selection is on the newest event and stays there as new events arrive (live).
+    pub follow: bool,
 }
 
 impl TimelineState {
@@ -31,6 +33,10 @@ impl TimelineState {
     pub fn replace(&mut self, shown: Vec<u32>) {
         let keep = self.anchor.or(self.selected_pos());
         self.shown = shown;
+        if self.follow {
+            self.bottom();
+            return;
+        }
         self.selected = match keep {
             Some(pos) => self
                 .shown
@@ -47,16 +53,20 @@ impl TimelineState {
         let last = self.shown.len() - 1;
         self.selected = (self.selected as isize + delta).clamp(0, last as isize) as usize;
         self.anchor = self.selected_pos();
+        self.follow = self.selected == last && delta > 0;
     }
 
     pub fn top(&mut self) {
         self.selected = 0;
         self.anchor = self.selected_pos();
+        self.follow = false;
     }
 
+    /// The newest event, and keep following the newest as more arrive.
     pub fn bottom(&mut self) {
         self.selected = self.shown.len().saturating_sub(1);
         self.anchor = self.selected_pos();
+        self.follow = true;
     }
 
     /// Scrolls just enough to keep the selection inside `rows` visible rows.
@@ -99,6 +109,21 @@ mod tests {
         assert_eq!(t.selected_pos(), Some(1));
         t.replace(vec![1, 5, 9]);
         assert_eq!(t.selected_pos(), Some(5));
+    }
+
+    #[test]
+    fn at_the_bottom_the_selection_follows_new_events() {
+        let mut t = TimelineState::default();
+        t.replace(vec![1, 2, 3]);
+        t.bottom();
+        t.replace(vec![1, 2, 3, 4, 5]);
+        assert_eq!(t.selected_pos(), Some(5));
+        t.move_by(-1);
+        t.replace(vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(t.selected_pos(), Some(4), "moving up stops following");
+        t.move_by(10);
+        t.replace(vec![1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(t.selected_pos(), Some(7), "reaching the end again follows");
     }
 
     #[test]

@@ -33,11 +33,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         if app.search.editing {
             spans.push(Span::styled("▏", t.get("ui.cursor").patch(bar)));
         }
-    } else if let Some(n) = &app.notice {
+    } else if let Some(n) = app.notice.clone().or_else(|| first_source_error(app)) {
         spans.push(Span::styled(
             format!(
                 " {}",
-                text::fit(&crate::sanitize::line(n), room.saturating_sub(1))
+                text::fit(&crate::sanitize::line(&n), room.saturating_sub(1))
             ),
             t.get("ui.notice"),
         ));
@@ -55,6 +55,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 
 fn right_side(app: &App) -> String {
     let mut parts = Vec::new();
+    if let Some(waiting) = &app.frozen {
+        let batches = waiting.len();
+        let key = app
+            .keymap
+            .key_for(Context::Timeline, Action::Freeze)
+            .unwrap_or_default();
+        parts.push(format!("FROZEN, {batches} updates waiting ({key} resumes)"));
+    }
     let loading: Vec<(u64, Option<u64>)> =
         app.data.reports.iter().filter_map(|r| r.progress).collect();
     if !loading.is_empty() {
@@ -146,4 +154,12 @@ fn hints(app: &App, room: usize) -> Vec<Span<'static>> {
         used += w;
     }
     spans
+}
+
+/// `loki-prod: HTTP 401: no org id`: a failing source stays in view, in the server's words.
+fn first_source_error(app: &App) -> Option<String> {
+    app.data
+        .reports
+        .iter()
+        .find_map(|r| r.error.as_ref().map(|e| format!("! {}: {e}", r.name)))
 }
