@@ -13,8 +13,10 @@
 //!
 //! Precedence, lowest first: built-in defaults < this file < command-line flags.
 
+use crate::config_sources::SourceConfig;
 use crate::model::EntityKey;
 use crate::sources::mapping::EntityTables;
+use crate::sources::spec::SourceSpec;
 use crate::ui::config_file::{self, FileError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -27,6 +29,9 @@ pub struct Config {
     pub keymap: Option<String>,
     #[serde(default)]
     entities: BTreeMap<String, BTreeMap<String, String>>,
+    /// Named sources, used when the command line names none.
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
     /// The file this came from, for messages.
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -57,6 +62,40 @@ impl Config {
         config.text = text;
         config.entity_tables()?;
         Ok(config)
+    }
+
+    /// The named sources as specs. Errors name the file, the `[[sources]]` entry's line and
+    /// the problem; secrets come from the environment (or files) they point to.
+    pub fn source_specs(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vec<SourceSpec>, String> {
+        let label = self
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let headers: Vec<usize> = self
+            .text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim() == "[[sources]]")
+            .map(|(i, _)| i + 1)
+            .collect();
+        self.sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.to_spec(env).map_err(|message| {
+                    FileError {
+                        file: label.clone(),
+                        line: headers.get(i).copied().unwrap_or(1),
+                        message: format!("source `{}`: {message}", s.name),
+                    }
+                    .to_string()
+                })
+            })
+            .collect()
     }
 
     /// The built-in entity tables with this file's rows applied.

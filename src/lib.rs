@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod config_sources;
 pub mod demo;
 pub mod headless;
 pub mod load;

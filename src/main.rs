@@ -3,6 +3,7 @@ use casefile::cli::{Cli, Command, FilterArgs, SourceArgs, UiArgs};
 use casefile::config::Config;
 use casefile::load::{self, Loaded};
 use casefile::model::Timestamp;
+use casefile::sources::spec::SourceSpec;
 use casefile::sources::task::Cancel;
 use casefile::sources::{falco_receiver, runner};
 use casefile::store::Query;
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
             })
         }),
         None => {
-            if cli.sources.is_empty() {
+            if cli.sources.is_empty() && config(&cli.sources).0.sources.is_empty() {
                 eprintln!("casefile: no sources given.\nTry the built-in incident:  casefile demo\nOr read Falco alerts:       casefile --falco /var/log/falco/events.json\nSee `casefile --help` for every source.");
                 return ExitCode::from(2);
             }
@@ -70,11 +71,20 @@ fn config(sources: &SourceArgs) -> (Config, Option<String>) {
     }
 }
 
-fn load_sources(sources: &SourceArgs, config: &Config, query: &Query) -> Result<Loaded, String> {
+/// The live sources named on the command line, else those of the config file.
+fn live_specs(sources: &SourceArgs, config: &Config) -> Result<Vec<SourceSpec>, String> {
     if sources.is_empty() {
-        return Err("no sources given (use --demo, --falco PATH|-, --loki, --es or --prom)".into());
+        config.source_specs(&env)
+    } else {
+        sources.live_specs(&env)
     }
-    let specs = sources.live_specs(&env)?;
+}
+
+fn load_sources(sources: &SourceArgs, config: &Config, query: &Query) -> Result<Loaded, String> {
+    if sources.is_empty() && config.sources.is_empty() {
+        return Err("no sources given (use --demo, --falco PATH|-, --loki, --es or --prom, or [[sources]] in the config file)".into());
+    }
+    let specs = live_specs(sources, config)?;
     if sources.falco_listen.is_some() {
         return Err("--falco-listen receives events for as long as it runs: use it with the TUI (`casefile --falco-listen ADDR`)".into());
     }
@@ -106,8 +116,8 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
         return Err("the TUI reads keys from the terminal, so it cannot read Falco from stdin; use `casefile query --falco -`".into());
     }
     let query = filters.to_query(Timestamp::now())?;
-    let specs = sources.live_specs(&env)?;
     let (config, config_warning) = config(sources);
+    let specs = live_specs(sources, &config)?;
     let tables = config.entity_tables().unwrap_or_default();
     let mut loaded = if sources.demo {
         casefile::demo::load_with(&tables)
