@@ -27,6 +27,8 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     pub theme: Option<String>,
     pub keymap: Option<String>,
+    /// Events one live source loads at most before it reads the newest first and stops.
+    pub budget: Option<usize>,
     #[serde(default)]
     entities: BTreeMap<String, BTreeMap<String, String>>,
     /// Named sources, used when the command line names none.

@@ -2,7 +2,6 @@
 
 use crate::model::Event;
 use crate::model::SourceKind;
-use crate::model::TimeRange;
 use crate::sources::spec::SourceSpec;
 use crate::sources::task::{Cancel, SourceMessage};
 use crate::sources::{falco, falco_follow, runner, EntityTable, EntityTables, Parsed, SkipReport};
@@ -30,6 +29,8 @@ pub struct SourceReport {
     pub cancelled: bool,
     /// Caught up and following new data as it comes.
     pub live: bool,
+    /// Events of the window the server holds but that were not loaded (over the budget).
+    pub not_loaded: Option<u64>,
 }
 
 impl SourceReport {
@@ -46,6 +47,7 @@ impl SourceReport {
             progress: None,
             cancelled: false,
             live: false,
+            not_loaded: None,
         }
     }
 
@@ -55,6 +57,12 @@ impl SourceReport {
         let name = crate::sanitize::line(&self.name);
         if let Some(e) = &self.error {
             out.push(format!("casefile: {name}: {}", crate::sanitize::line(e)));
+        }
+        if let Some(n) = self.not_loaded.filter(|n| *n > 0) {
+            out.push(format!(
+                "casefile: {name}: the window holds {n} more events than were loaded (the newest {} are); narrow the window or pivot to see the rest",
+                self.events
+            ));
         }
         if self.skipped.skipped > 0 {
             out.push(format!(
@@ -125,7 +133,7 @@ impl Loaded {
     pub fn read_live(
         &mut self,
         specs: Vec<SourceSpec>,
-        window: TimeRange,
+        options: runner::RunOptions,
         tables: &EntityTables,
         cancel: &Cancel,
     ) {
@@ -136,10 +144,9 @@ impl Loaded {
             let report = runner::spawn(
                 spec,
                 index,
-                window,
+                options,
                 tables.clone(),
                 cancel.clone(),
-                false,
                 move |m| tx.send(m).is_ok(),
             );
             self.reports.push(report);

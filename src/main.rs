@@ -101,8 +101,12 @@ fn load_sources(sources: &SourceArgs, config: &Config, query: &Query) -> Result<
         load::falco_input(&mut loaded, path, &tables.falco)?;
     }
     if !specs.is_empty() {
-        let window = runner::resolve_window(query.window, Timestamp::now());
-        loaded.read_live(specs, window, &tables, &Cancel::default());
+        let options = runner::RunOptions {
+            window: runner::resolve_window(query.window, Timestamp::now()),
+            follow: false,
+            budget: config.budget.unwrap_or(runner::DEFAULT_BUDGET),
+        };
+        loaded.read_live(specs, options, &tables, &Cancel::default());
     }
     Ok(loaded)
 }
@@ -156,15 +160,12 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
         let send = move |m| tx.send(m).is_ok();
         // An open window follows new data (Loki's tail); a closed one is read once.
         let follow = query.window.end == Timestamp::MAX;
-        let report = runner::spawn(
-            spec,
-            index,
+        let options = runner::RunOptions {
             window,
-            tables.clone(),
-            cancel.clone(),
             follow,
-            send,
-        );
+            budget: config.budget.unwrap_or(runner::DEFAULT_BUDGET),
+        };
+        let report = runner::spawn(spec, index, options, tables.clone(), cancel.clone(), send);
         loaded.reports.push(report);
     }
     let config_dir = casefile::cli::config_dir();

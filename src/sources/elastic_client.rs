@@ -84,12 +84,8 @@ fn server_message(e: FetchError) -> String {
 }
 
 /// The search body for one page.
-pub fn search_body(
-    window: TimeRange,
-    query: Option<&str>,
-    pit: Option<(&str, Pit)>,
-    after: Option<&Value>,
-) -> Value {
+/// The filter of every request: the window, and the user's query string.
+fn filter(window: TimeRange, query: Option<&str>) -> Value {
     let mut filter = vec![json!({"range": {"@timestamp": {
         "gte": window.start.to_rfc3339(),
         "lt": window.end.to_rfc3339(),
@@ -98,15 +94,44 @@ pub fn search_body(
     if let Some(q) = query {
         filter.push(json!({"query_string": {"query": q}}));
     }
+    json!({"bool": {"filter": filter}})
+}
+
+/// How many documents the window holds (`_count`); `None` when the cluster will not say.
+pub async fn count(
+    client: &HttpClient,
+    index: &str,
+    window: TimeRange,
+    query: Option<&str>,
+) -> Option<u64> {
+    let body = json!({"query": filter(window, query)});
+    let text = client
+        .json(Method::POST, &format!("/{index}/_count"), &[], &body)
+        .await
+        .ok()?;
+    serde_json::from_str::<Value>(&text)
+        .ok()?
+        .get("count")?
+        .as_u64()
+}
+
+pub fn search_body(
+    window: TimeRange,
+    query: Option<&str>,
+    pit: Option<(&str, Pit)>,
+    after: Option<&Value>,
+    newest_first: bool,
+) -> Value {
+    let order = if newest_first { "desc" } else { "asc" };
     // `_shard_doc` is the cheap, exact tiebreaker inside an Elasticsearch PIT; elsewhere `_doc`.
     let tiebreaker = match pit {
-        Some((_, Pit::Elasticsearch)) => json!({"_shard_doc": "asc"}),
-        _ => json!({"_doc": "asc"}),
+        Some((_, Pit::Elasticsearch)) => json!({"_shard_doc": order}),
+        _ => json!({"_doc": order}),
     };
     let mut body = json!({
         "size": PAGE_SIZE,
-        "query": {"bool": {"filter": filter}},
-        "sort": [{"@timestamp": {"order": "asc", "format": "strict_date_optional_time_nanos"}}, tiebreaker],
+        "query": filter(window, query),
+        "sort": [{"@timestamp": {"order": order, "format": "strict_date_optional_time_nanos"}}, tiebreaker],
         "track_total_hits": false
     });
     if let Some((id, _)) = pit {
@@ -178,12 +203,16 @@ pub async fn run(
     index: &str,
     query: Option<&str>,
     window: TimeRange,
+    budget: usize,
     table: &EntityTable,
     source: usize,
     report: &mut SourceReport,
     send: &(dyn Fn(SourceMessage) -> bool + Sync),
 ) {
     let name = client.endpoint().name.clone();
+    // A window larger than the budget is read newest first, up to the budget.
+    let total = count(client, index, window, query).await;
+    let newest_first = total.is_some_and(|t| t > budget as u64);
     let mut pit = match open_pit(client, index).await {
         Ok((id, kind)) => Some((id, kind)),
         Err(FetchError::Cancelled) => {
@@ -206,6 +235,7 @@ pub async fn run(
             query,
             pit.as_ref().map(|(id, k)| (id.as_str(), *k)),
             after.as_ref(),
+            newest_first,
         );
         let path = if pit.is_some() {
             "/_search".to_string()
@@ -255,6 +285,9 @@ pub async fn run(
         if let (Some(new_id), Some((id, _))) = (page.pit_id, pit.as_mut()) {
             *id = new_id;
         }
+        if newest_first && report.events >= budget {
+            break;
+        }
         match page.last_sort {
             Some(sort) if page.hits >= PAGE_SIZE => after = Some(sort),
             _ => break,
@@ -262,6 +295,9 @@ pub async fn run(
     }
     if let Some((id, kind)) = &pit {
         close_pit(client, id, *kind).await;
+    }
+    if newest_first {
+        report.not_loaded = total.map(|t| t.saturating_sub(report.events as u64));
     }
     if !warnings.is_empty() && report.error.is_none() {
         report.error = Some(format!("partial results: {}", warnings.join("; ")));
@@ -297,6 +333,7 @@ mod tests {
             Some("user.name:mallory"),
             Some(("pit1", Pit::Elasticsearch)),
             Some(&json!([5, 7])),
+            false,
         );
         assert_eq!(b["pit"]["id"], "pit1");
         assert_eq!(b["sort"][1], json!({"_shard_doc": "asc"}));
@@ -309,8 +346,9 @@ mod tests {
             b["query"]["bool"]["filter"][0]["range"]["@timestamp"]["lt"],
             "1970-01-01T00:00:01.000000000Z"
         );
-        let plain = search_body(w, None, None, None);
+        let plain = search_body(w, None, None, None, true);
         assert!(plain.get("pit").is_none() && plain.get("search_after").is_none());
-        assert_eq!(plain["sort"][1], json!({"_doc": "asc"}));
+        assert_eq!(plain["sort"][1], json!({"_doc": "desc"}));
+        assert_eq!(plain["sort"][0]["@timestamp"]["order"], "desc");
     }
 }

@@ -30,10 +30,36 @@ fn server_limit(body: &str) -> Option<usize> {
     inside.split_once('>')?.1.trim().parse().ok()
 }
 
+/// How many entries the window holds, asked of Loki itself (`count_over_time`); `None` when
+/// it cannot say (a metric query, an old server).
+pub async fn count(client: &HttpClient, query: &str, window: TimeRange) -> Option<u64> {
+    let secs = ((window.end.0 - window.start.0) / 1_000_000_000).max(1);
+    let params = [
+        ("query", format!("sum(count_over_time({query} [{secs}s]))")),
+        ("time", window.end.0.to_string()),
+    ];
+    let body = client.get("/loki/api/v1/query", &params).await.ok()?;
+    let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+    let result = v.pointer("/data/result")?.as_array()?;
+    match result.first() {
+        None => Some(0),
+        Some(r) => r
+            .pointer("/value/1")?
+            .as_str()?
+            .parse::<f64>()
+            .ok()
+            .map(|n| n as u64),
+    }
+}
+
+/// Reads the window oldest first, or, when Loki says it holds more than `budget` entries, the
+/// newest `budget` (give or take a page) newest first, and says how many were left.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     client: &HttpClient,
     query: &str,
     window: TimeRange,
+    budget: usize,
     table: &EntityTable,
     source: usize,
     report: &mut SourceReport,
@@ -41,17 +67,24 @@ pub async fn run(
 ) {
     let name = client.endpoint().name.clone();
     let span = (window.end.0 - window.start.0).max(1) as u64;
+    let total = count(client, query, window).await;
+    let newest_first = total.is_some_and(|t| t > budget as u64);
     let mut limit = PAGE_LIMIT;
-    let mut cursor = window.start.0;
-    // Entries already sent whose timestamp is `cursor`, by raw record, with their count.
+    // The part of the window still to read: [lo, hi).
+    let (mut lo, mut hi) = (window.start.0, window.end.0);
+    // Entries already sent at the edge timestamp, by raw record, with their count.
+    let mut edge: Option<i64> = None;
     let mut boundary: HashMap<String, usize> = HashMap::new();
     loop {
         let params = [
             ("query", query.to_string()),
-            ("start", cursor.to_string()),
-            ("end", window.end.0.to_string()),
+            ("start", lo.to_string()),
+            ("end", hi.to_string()),
             ("limit", limit.to_string()),
-            ("direction", "forward".to_string()),
+            (
+                "direction",
+                if newest_first { "backward" } else { "forward" }.to_string(),
+            ),
             ("step", step_seconds(window).to_string()),
         ];
         let body = match client.get("/loki/api/v1/query_range", &params).await {
@@ -87,8 +120,12 @@ pub async fn run(
             });
         }
         let received = parsed.events.len();
-        let last_ts = parsed.events.iter().map(|e| e.ts.0).max();
-        let fresh = drop_repeats(parsed.events, cursor, &mut boundary);
+        let page_edge = if newest_first {
+            parsed.events.iter().map(|e| e.ts.0).min()
+        } else {
+            parsed.events.iter().map(|e| e.ts.0).max()
+        };
+        let fresh = drop_repeats(parsed.events, edge, &mut boundary, newest_first);
         report.events += fresh.len();
         if !fresh.is_empty() {
             send(SourceMessage::Batch {
@@ -97,42 +134,66 @@ pub async fn run(
             });
         }
         // A short page is the last one.
-        let Some(last_ts) = last_ts.filter(|_| received >= limit) else {
+        let Some(page_edge) = page_edge.filter(|_| received >= limit) else {
             break;
         };
-        if last_ts == cursor {
+        if newest_first && report.events >= budget {
+            break;
+        }
+        // The next page starts at the edge, inclusively, so entries that share its
+        // nanosecond are not lost; the ones already sent are skipped next time.
+        let (next_lo, next_hi) = if newest_first {
+            (lo, page_edge + 1)
+        } else {
+            (page_edge, hi)
+        };
+        if (next_lo, next_hi) == (lo, hi) {
             // More than a page of entries in one nanosecond: paging by time cannot get past
             // them without a gap. Say so rather than loop.
             report.error = Some(format!(
                 "more than {limit} entries at one timestamp ({}): some may be missing",
-                crate::model::Timestamp(cursor)
+                crate::model::Timestamp(page_edge)
             ));
-            cursor += 1;
+            if newest_first {
+                hi = page_edge;
+            } else {
+                lo = page_edge + 1;
+            }
             boundary.clear();
         } else {
-            cursor = last_ts;
+            (lo, hi) = (next_lo, next_hi);
         }
+        edge = Some(page_edge);
+        let done = if newest_first {
+            window.end.0 - hi
+        } else {
+            lo - window.start.0
+        };
         send(SourceMessage::Progress {
             source,
-            done: (cursor - window.start.0).max(0) as u64,
+            done: done.max(0) as u64,
             total: Some(span),
         });
-        if cursor >= window.end.0 {
+        if lo >= hi {
             break;
         }
     }
+    if newest_first {
+        report.not_loaded = total.map(|t| t.saturating_sub(report.events as u64));
+    }
 }
 
-/// Removes entries already sent at the previous boundary, and remembers this page's boundary
-/// (the entries at its last timestamp) for the next.
+/// Removes entries already sent at the previous page's edge timestamp, and remembers this
+/// page's edge entries (its newest when reading forward, its oldest when reading backward).
 fn drop_repeats(
     events: Vec<Event>,
-    cursor: i64,
+    edge: Option<i64>,
     boundary: &mut HashMap<String, usize>,
+    newest_first: bool,
 ) -> Vec<Event> {
     let mut out = Vec::with_capacity(events.len());
     for e in events {
-        if e.ts.0 == cursor {
+        if Some(e.ts.0) == edge {
             if let Some(n) = boundary.get_mut(&e.raw).filter(|n| **n > 0) {
                 *n -= 1;
                 continue;
@@ -140,12 +201,16 @@ fn drop_repeats(
         }
         out.push(e);
     }
-    let last = out.iter().map(|e| e.ts.0).max();
-    if let Some(last) = last {
-        if last != cursor {
+    let new_edge = if newest_first {
+        out.iter().map(|e| e.ts.0).min()
+    } else {
+        out.iter().map(|e| e.ts.0).max()
+    };
+    if let Some(new_edge) = new_edge {
+        if Some(new_edge) != edge {
             boundary.clear();
         }
-        for e in out.iter().filter(|e| e.ts.0 == last) {
+        for e in out.iter().filter(|e| e.ts.0 == new_edge) {
             *boundary.entry(e.raw.clone()).or_default() += 1;
         }
     }
@@ -155,6 +220,69 @@ fn drop_repeats(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entry(ns: i64, line: &str) -> Event {
+        Event {
+            ts: crate::model::Timestamp(ns),
+            source: crate::model::SourceKind::Loki,
+            source_name: "l".into(),
+            kind: crate::model::EventKind::Log,
+            severity: crate::model::Severity::Info,
+            title: line.into(),
+            message: line.into(),
+            entities: Default::default(),
+            process: None,
+            tags: vec![],
+            raw: format!("{ns}:{line}"),
+        }
+    }
+
+    fn titles(v: &[Event]) -> Vec<String> {
+        v.iter().map(|e| e.title.clone()).collect()
+    }
+
+    #[test]
+    fn repeats_at_the_edge_are_dropped_once_each_in_both_directions() {
+        // Forward: the page ended with two identical lines and one other at ns 5.
+        let mut b = HashMap::new();
+        let p1 = drop_repeats(
+            vec![entry(4, "a"), entry(5, "x"), entry(5, "x"), entry(5, "y")],
+            None,
+            &mut b,
+            false,
+        );
+        assert_eq!(p1.len(), 4);
+        // The next page starts at 5 and brings them again, plus a third "x" that was cut off.
+        let p2 = drop_repeats(
+            vec![
+                entry(5, "x"),
+                entry(5, "x"),
+                entry(5, "x"),
+                entry(5, "y"),
+                entry(6, "z"),
+            ],
+            Some(5),
+            &mut b,
+            false,
+        );
+        assert_eq!(titles(&p2), ["x", "z"]);
+        // Backward: the edge is the oldest timestamp.
+        let mut b = HashMap::new();
+        let q1 = drop_repeats(
+            vec![entry(9, "n"), entry(7, "m"), entry(7, "m")],
+            None,
+            &mut b,
+            true,
+        );
+        assert_eq!(q1.len(), 3);
+        let q2 = drop_repeats(
+            vec![entry(7, "m"), entry(7, "m"), entry(6, "k")],
+            Some(7),
+            &mut b,
+            true,
+        );
+        assert_eq!(titles(&q2), ["k"]);
+    }
 
     #[test]
     fn basic_auth_and_tail_urls() {
@@ -311,7 +439,7 @@ pub async fn tail(
                         .events
                         .into_iter()
                         .partition(|e| e.tags.iter().any(|t| t == "gap"));
-                    let mut fresh = drop_repeats(entries, cursor, &mut boundary);
+                    let mut fresh = drop_repeats(entries, Some(cursor), &mut boundary, false);
                     if let Some(last) = fresh.iter().map(|e| e.ts.0).max() {
                         cursor = cursor.max(last);
                     }

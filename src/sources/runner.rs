@@ -12,6 +12,20 @@ use crate::model::{SourceKind, TimeRange, Timestamp};
 /// Live backends read the last hour unless told otherwise (SPEC §2).
 pub const DEFAULT_WINDOW_NS: i64 = 3_600 * 1_000_000_000;
 
+/// How many events one source loads before it switches to the newest first and stops: sized
+/// for SPEC §9's million. The rest of the window stays on the server.
+pub const DEFAULT_BUDGET: usize = 1_000_000;
+
+/// How a source task reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    pub window: TimeRange,
+    /// Keep following new data after the window (Loki's tail), until cancelled.
+    pub follow: bool,
+    /// Events to load at most; past it, the newest first.
+    pub budget: usize,
+}
+
 /// A window with both ends set: open ends become "now" and "an hour before the end".
 pub fn resolve_window(window: TimeRange, now: Timestamp) -> TimeRange {
     let end = if window.end == Timestamp::MAX {
@@ -41,12 +55,16 @@ fn kind_of(spec: &SourceSpec) -> SourceKind {
 pub fn spawn(
     spec: SourceSpec,
     source: usize,
-    window: TimeRange,
+    options: RunOptions,
     tables: EntityTables,
     cancel: Cancel,
-    follow: bool,
     send: impl Fn(SourceMessage) -> bool + Send + Sync + 'static,
 ) -> SourceReport {
+    let RunOptions {
+        window,
+        follow,
+        budget,
+    } = options;
     let endpoint = spec.endpoint().clone();
     let mut report = SourceReport::new(&endpoint.name, kind_of(&spec), &spec.describe());
     report.progress = Some((0, None));
@@ -85,6 +103,7 @@ pub fn spawn(
                             &client,
                             query,
                             window,
+                            budget,
                             &tables.loki,
                             source,
                             &mut report,
@@ -111,6 +130,7 @@ pub fn spawn(
                             index,
                             query.as_deref(),
                             window,
+                            budget,
                             &tables.elasticsearch,
                             source,
                             &mut report,

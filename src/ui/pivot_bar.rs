@@ -39,6 +39,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let failed = reports.iter().any(|r| r.error.is_some());
         let loading = reports.iter().find_map(|r| r.progress);
         let live = reports.iter().any(|r| r.live);
+        let left_behind: u64 = reports.iter().filter_map(|r| r.not_loaded).sum();
         let what = if live && loading.is_none() {
             format!("{} live", text::compact_count(counts[kind.index()]))
         } else if let Some((done, total)) = loading {
@@ -50,6 +51,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 ),
                 _ => format!("{} …", text::compact_count(counts[kind.index()])),
             }
+        } else if left_behind > 0 {
+            let loaded = counts[kind.index()];
+            format!(
+                "{} of {}",
+                text::compact_count(loaded),
+                text::compact_count(loaded + left_behind as usize)
+            )
         } else if kind == SourceKind::Prometheus {
             let series: usize = reports.iter().map(|r| r.series).sum();
             format!("{series} series")

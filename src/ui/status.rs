@@ -92,6 +92,13 @@ fn right_side(app: &App) -> String {
             text::thousands(total)
         ));
     }
+    let left_behind: u64 = app.data.reports.iter().filter_map(|r| r.not_loaded).sum();
+    if left_behind > 0 {
+        parts.push(format!(
+            "{} more on the server",
+            text::compact_count(left_behind as usize)
+        ));
+    }
     let skipped = app.data.total_skipped();
     if skipped > 0 {
         parts.push(format!("{} skipped", text::thousands(skipped)));
