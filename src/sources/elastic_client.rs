@@ -293,8 +293,14 @@ pub async fn run(
             _ => break,
         }
     }
+    // Closed even after a cancel: an open PIT holds resources on the cluster.
     if let Some((id, kind)) = &pit {
-        close_pit(client, id, *kind).await;
+        let closer = client.detached();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            close_pit(&closer, id, *kind),
+        )
+        .await;
     }
     if newest_first {
         report.not_loaded = total.map(|t| t.saturating_sub(report.events as u64));

@@ -148,10 +148,11 @@ impl HttpClient {
                     .body(b.clone());
             }
             let what = format!("{method} {path}");
-            let resp = req
-                .send()
-                .await
-                .map_err(|e| FetchError::Transport(format!("{what}: {}", causes(&e))))?;
+            // A cancel ends the wait for an answer at once, not at the timeout.
+            let resp = tokio::select! {
+                r = req.send() => r.map_err(|e| FetchError::Transport(format!("{what}: {}", causes(&e))))?,
+                () = self.cancelled() => return Err(FetchError::Cancelled),
+            };
             let status = resp.status();
             let retry_after = resp
                 .headers()
@@ -179,6 +180,23 @@ impl HttpClient {
                 code: status.as_u16(),
                 body: text,
             });
+        }
+    }
+
+    /// The same client with its own cancel token, for what must happen even after a cancel
+    /// (closing an Elasticsearch point in time), within a short timeout.
+    pub fn detached(&self) -> HttpClient {
+        HttpClient {
+            client: self.client.clone(),
+            endpoint: self.endpoint.clone(),
+            cancel: Cancel::default(),
+        }
+    }
+
+    /// Resolves when the cancel token is set.
+    async fn cancelled(&self) {
+        while !self.cancel.is_cancelled() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 

@@ -33,10 +33,19 @@ fn server_limit(body: &str) -> Option<usize> {
 /// How many entries the window holds, asked of Loki itself (`count_over_time`); `None` when
 /// it cannot say (a metric query, an old server).
 pub async fn count(client: &HttpClient, query: &str, window: TimeRange) -> Option<u64> {
-    let secs = ((window.end.0 - window.start.0) / 1_000_000_000).max(1);
+    // Only a log query can be counted; a metric query is one request anyway.
+    if !query.trim_start().starts_with('{') {
+        return None;
+    }
+    // count_over_time at t covers (t - range, t]; the window is [start, end). LogQL ranges
+    // are whole milliseconds, so the range is rounded up (at most a millisecond early).
+    let ms = ((window.end.0 - window.start.0) + 999_999) / 1_000_000;
     let params = [
-        ("query", format!("sum(count_over_time({query} [{secs}s]))")),
-        ("time", window.end.0.to_string()),
+        (
+            "query",
+            format!("sum(count_over_time({query} [{}ms]))", ms.max(1)),
+        ),
+        ("time", (window.end.0 - 1).to_string()),
     ];
     let body = client.get("/loki/api/v1/query", &params).await.ok()?;
     let v: serde_json::Value = serde_json::from_str(&body).ok()?;
@@ -215,90 +224,6 @@ fn drop_repeats(
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(ns: i64, line: &str) -> Event {
-        Event {
-            ts: crate::model::Timestamp(ns),
-            source: crate::model::SourceKind::Loki,
-            source_name: "l".into(),
-            kind: crate::model::EventKind::Log,
-            severity: crate::model::Severity::Info,
-            title: line.into(),
-            message: line.into(),
-            entities: Default::default(),
-            process: None,
-            tags: vec![],
-            raw: format!("{ns}:{line}"),
-        }
-    }
-
-    fn titles(v: &[Event]) -> Vec<String> {
-        v.iter().map(|e| e.title.clone()).collect()
-    }
-
-    #[test]
-    fn repeats_at_the_edge_are_dropped_once_each_in_both_directions() {
-        // Forward: the page ended with two identical lines and one other at ns 5.
-        let mut b = HashMap::new();
-        let p1 = drop_repeats(
-            vec![entry(4, "a"), entry(5, "x"), entry(5, "x"), entry(5, "y")],
-            None,
-            &mut b,
-            false,
-        );
-        assert_eq!(p1.len(), 4);
-        // The next page starts at 5 and brings them again, plus a third "x" that was cut off.
-        let p2 = drop_repeats(
-            vec![
-                entry(5, "x"),
-                entry(5, "x"),
-                entry(5, "x"),
-                entry(5, "y"),
-                entry(6, "z"),
-            ],
-            Some(5),
-            &mut b,
-            false,
-        );
-        assert_eq!(titles(&p2), ["x", "z"]);
-        // Backward: the edge is the oldest timestamp.
-        let mut b = HashMap::new();
-        let q1 = drop_repeats(
-            vec![entry(9, "n"), entry(7, "m"), entry(7, "m")],
-            None,
-            &mut b,
-            true,
-        );
-        assert_eq!(q1.len(), 3);
-        let q2 = drop_repeats(
-            vec![entry(7, "m"), entry(7, "m"), entry(6, "k")],
-            Some(7),
-            &mut b,
-            true,
-        );
-        assert_eq!(titles(&q2), ["k"]);
-    }
-
-    #[test]
-    fn basic_auth_and_tail_urls() {
-        assert_eq!(base64("user:pass"), "dXNlcjpwYXNz");
-        assert_eq!(base64("a"), "YQ==");
-        assert_eq!(base64("ab"), "YWI=");
-        let url = tail_url("https://loki.example/base", "{job=\"sshd\"}", 42).unwrap();
-        assert_eq!(url.as_str(), "wss://loki.example/base/loki/api/v1/tail?query=%7Bjob%3D%22sshd%22%7D&start=42&limit=1000");
-    }
-
-    #[test]
-    fn the_server_limit_is_read_from_its_message() {
-        let real = "max entries limit per query exceeded, limit > max_entries_limit_per_query (10000 > 5000)";
-        assert_eq!(server_limit(real), Some(5000));
-        assert_eq!(server_limit("parse error at line 1"), None);
-    }
 }
 
 /// `http://host/base` → `ws://host/base/loki/api/v1/tail?…`.
@@ -488,4 +413,88 @@ fn base64(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(ns: i64, line: &str) -> Event {
+        Event {
+            ts: crate::model::Timestamp(ns),
+            source: crate::model::SourceKind::Loki,
+            source_name: "l".into(),
+            kind: crate::model::EventKind::Log,
+            severity: crate::model::Severity::Info,
+            title: line.into(),
+            message: line.into(),
+            entities: Default::default(),
+            process: None,
+            tags: vec![],
+            raw: format!("{ns}:{line}"),
+        }
+    }
+
+    fn titles(v: &[Event]) -> Vec<String> {
+        v.iter().map(|e| e.title.clone()).collect()
+    }
+
+    #[test]
+    fn repeats_at_the_edge_are_dropped_once_each_in_both_directions() {
+        // Forward: the page ended with two identical lines and one other at ns 5.
+        let mut b = HashMap::new();
+        let p1 = drop_repeats(
+            vec![entry(4, "a"), entry(5, "x"), entry(5, "x"), entry(5, "y")],
+            None,
+            &mut b,
+            false,
+        );
+        assert_eq!(p1.len(), 4);
+        // The next page starts at 5 and brings them again, plus a third "x" that was cut off.
+        let p2 = drop_repeats(
+            vec![
+                entry(5, "x"),
+                entry(5, "x"),
+                entry(5, "x"),
+                entry(5, "y"),
+                entry(6, "z"),
+            ],
+            Some(5),
+            &mut b,
+            false,
+        );
+        assert_eq!(titles(&p2), ["x", "z"]);
+        // Backward: the edge is the oldest timestamp.
+        let mut b = HashMap::new();
+        let q1 = drop_repeats(
+            vec![entry(9, "n"), entry(7, "m"), entry(7, "m")],
+            None,
+            &mut b,
+            true,
+        );
+        assert_eq!(q1.len(), 3);
+        let q2 = drop_repeats(
+            vec![entry(7, "m"), entry(7, "m"), entry(6, "k")],
+            Some(7),
+            &mut b,
+            true,
+        );
+        assert_eq!(titles(&q2), ["k"]);
+    }
+
+    #[test]
+    fn basic_auth_and_tail_urls() {
+        assert_eq!(base64("user:pass"), "dXNlcjpwYXNz");
+        assert_eq!(base64("a"), "YQ==");
+        assert_eq!(base64("ab"), "YWI=");
+        let url = tail_url("https://loki.example/base", "{job=\"sshd\"}", 42).unwrap();
+        assert_eq!(url.as_str(), "wss://loki.example/base/loki/api/v1/tail?query=%7Bjob%3D%22sshd%22%7D&start=42&limit=1000");
+    }
+
+    #[test]
+    fn the_server_limit_is_read_from_its_message() {
+        let real = "max entries limit per query exceeded, limit > max_entries_limit_per_query (10000 > 5000)";
+        assert_eq!(server_limit(real), Some(5000));
+        assert_eq!(server_limit("parse error at line 1"), None);
+    }
 }

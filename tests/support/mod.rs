@@ -11,3 +11,4 @@ pub const POD: &str = "api-7d9f-x2k4q";
 pub const HEALTHY_POD: &str = "api-7d9f-h5n2c";
 pub const ATTACKER_IP: &str = "203.0.113.45";
 pub const C2_IP: &str = "185.220.101.4";
+pub mod http_server;
