@@ -1,7 +1,7 @@
 //! Reading the sources named on the command line into a store, with a report per source.
 
-use crate::model::Event;
 use crate::model::SourceKind;
+use crate::model::{Event, ServerCounts};
 use crate::sources::spec::SourceSpec;
 use crate::sources::task::{Cancel, SourceMessage};
 use crate::sources::{falco, falco_follow, runner, EntityTable, EntityTables, Parsed, SkipReport};
@@ -83,6 +83,8 @@ impl SourceReport {
 pub struct Loaded {
     pub store: Store,
     pub reports: Vec<SourceReport>,
+    /// Server-side counts of windows too big to load whole.
+    pub server_counts: Vec<ServerCounts>,
 }
 
 impl Loaded {
@@ -103,6 +105,7 @@ impl Loaded {
         match msg {
             SourceMessage::Batch { events, .. } => return self.store.ingest(events),
             SourceMessage::Series { series, .. } => self.store.add_series(series),
+            SourceMessage::Counts { counts, .. } => self.server_counts.push(counts),
             SourceMessage::Progress {
                 source,
                 done,

@@ -323,8 +323,49 @@ impl FakeCluster {
         }
     }
 
+    /// `size: 0` with a `date_histogram` on `@timestamp`: buckets of `fixed_interval` over the
+    /// documents in the asked range, shaped as Elasticsearch answers.
+    fn date_histogram(&self, body: &Value, aggs: &Value) -> Response {
+        let (gte, lt) = time_range(&body["query"]);
+        let interval = aggs["t"]["date_histogram"]["fixed_interval"]
+            .as_str()
+            .unwrap_or("");
+        let Some(step_ms) = interval
+            .strip_suffix("ms")
+            .and_then(|n| n.parse::<i64>().ok())
+        else {
+            return es_error(
+                400,
+                "illegal_argument_exception",
+                "fake: fixed_interval in ms only",
+            );
+        };
+        let mut buckets: std::collections::BTreeMap<i64, u64> = Default::default();
+        for d in self
+            .docs
+            .docs
+            .iter()
+            .filter(|d| d.ts_ms * MS >= gte && d.ts_ms * MS < lt)
+        {
+            *buckets
+                .entry(d.ts_ms.div_euclid(step_ms) * step_ms)
+                .or_default() += 1;
+        }
+        let buckets: Vec<Value> = buckets
+            .into_iter()
+            .map(|(key, n)| json!({"key": key, "doc_count": n}))
+            .collect();
+        let mut answer = recorded("search_response_basic.json");
+        answer["hits"]["hits"] = json!([]);
+        answer["aggregations"] = json!({"t": {"buckets": buckets}});
+        json_response(200, answer.to_string())
+    }
+
     fn search(&self, req: &Request, with_pit: bool) -> Response {
         let body = req.json();
+        if let Some(aggs) = body.get("aggs") {
+            return self.date_histogram(&body, aggs);
+        }
         let mut state = self.state.lock().unwrap();
         if with_pit {
             let id = body["pit"]["id"].as_str();
@@ -563,11 +604,12 @@ fn paging_requests(server: &Server) -> Vec<Request> {
         .collect()
 }
 
+/// The paging searches (not the date_histogram asked for the shape of a big window).
 fn searches(server: &Server) -> Vec<Request> {
     server
         .requests()
         .into_iter()
-        .filter(|r| r.path.ends_with("/_search"))
+        .filter(|r| r.path.ends_with("/_search") && r.json().get("aggs").is_none())
         .collect()
 }
 
@@ -1108,7 +1150,11 @@ fn run_library(
     docs: &Docs,
     budget: usize,
     cancel: casefile::sources::task::Cancel,
-) -> (casefile::load::SourceReport, Vec<casefile::model::Event>) {
+) -> (
+    casefile::load::SourceReport,
+    Vec<casefile::model::Event>,
+    Vec<casefile::model::ServerCounts>,
+) {
     use casefile::load::SourceReport;
     use casefile::model::{SourceKind, TimeRange, Timestamp};
     use casefile::sources::http::HttpClient;
@@ -1126,9 +1172,12 @@ fn run_library(
             .expect("runtime");
         let mut report = SourceReport::new(&endpoint.name, SourceKind::Elasticsearch, INDEX);
         let events = Mutex::new(Vec::new());
+        let counts = Mutex::new(Vec::new());
         let send = |m: SourceMessage| {
-            if let SourceMessage::Batch { events: batch, .. } = m {
-                events.lock().unwrap().extend(batch);
+            match m {
+                SourceMessage::Batch { events: batch, .. } => events.lock().unwrap().extend(batch),
+                SourceMessage::Counts { counts: c, .. } => counts.lock().unwrap().push(c),
+                _ => {}
             }
             true
         };
@@ -1143,7 +1192,11 @@ fn run_library(
             &mut report,
             &send,
         ));
-        let _ = tx.send((report, events.into_inner().unwrap()));
+        let _ = tx.send((
+            report,
+            events.into_inner().unwrap(),
+            counts.into_inner().unwrap(),
+        ));
     });
     rx.recv_timeout(Duration::from_secs(15))
         .expect("elastic_client::run ends within seconds")
@@ -1154,7 +1207,7 @@ fn over_budget_the_newest_documents_are_read_newest_first_and_the_rest_is_counte
     let docs = Arc::new(generate(2_500, 0xb0d));
     let (server, fake) = start(docs.clone(), Flavor::Elasticsearch);
     let budget = 1_500;
-    let (report, events) = run_library(&server.url(), &docs, budget, Default::default());
+    let (report, events, counts) = run_library(&server.url(), &docs, budget, Default::default());
     assert_eq!(report.error, None);
     // Pages of 1000, newest first, until the budget is reached.
     let total = docs.in_window().len();
@@ -1194,6 +1247,22 @@ fn over_budget_the_newest_documents_are_read_newest_first_and_the_rest_is_counte
         assert_eq!(s.json()["search_after"], last);
     }
     assert!(state.pit.is_none(), "the PIT was closed");
+    // The whole window's shape comes from the cluster's date_histogram: every document of
+    // the window is counted, loaded or not.
+    assert_eq!(counts.len(), 1);
+    let counted: u64 = counts[0].samples.iter().map(|(_, n)| n).sum();
+    assert_eq!(counted, total as u64);
+    let agg = server
+        .requests()
+        .into_iter()
+        .find(|r| r.json().get("aggs").is_some())
+        .expect("a date_histogram request");
+    assert_eq!(agg.json()["size"], 0);
+    let interval = agg.json()["aggs"]["t"]["date_histogram"]["fixed_interval"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(interval, format!("{}ms", counts[0].step_ns / 1_000_000));
 }
 
 #[test]
@@ -1226,7 +1295,7 @@ fn a_cancelled_run_still_closes_its_point_in_time() {
         canceller.cancel();
     });
     let started = Instant::now();
-    let (report, _) = run_library(&server.url(), &docs, 1_000_000, cancel);
+    let (report, _, _) = run_library(&server.url(), &docs, 1_000_000, cancel);
     assert!(report.cancelled, "{report:?}");
     assert!(
         started.elapsed() < Duration::from_secs(5),

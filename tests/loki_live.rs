@@ -333,7 +333,57 @@ impl FakeLoki {
 
     /// `query_range` over log streams: `[start, end)`, at most `limit` entries over all
     /// streams, the oldest first (`forward`) or the newest first (`backward`).
+    /// `sum(count_over_time(SELECTOR [Nms]))` as a range query: the matrix of counts over
+    /// `(t - range, t]` at each step, as Loki answers it.
+    fn count_range(&self, req: &Request, q: &str) -> Response {
+        let parsed = q
+            .strip_prefix("sum(count_over_time(")
+            .and_then(|r| r.strip_suffix("))"))
+            .and_then(|r| r.rsplit_once(" ["))
+            .and_then(|(sel, r)| {
+                Some((sel, r.strip_suffix("ms]")?.parse::<i64>().ok()? * 1_000_000))
+            });
+        let num = |name: &str| req.param(name).and_then(|v| v.parse::<i64>().ok());
+        let step = req
+            .param("step")
+            .and_then(|s| s.parse::<f64>().ok())
+            .map(|s| (s * 1e9).round() as i64);
+        let (Some((selector, range)), Some(start), Some(end), Some(step)) =
+            (parsed, num("start"), num("end"), step)
+        else {
+            return Response::text(400, format!("fake Loki: cannot serve {q:?} as a range"));
+        };
+        if selector.trim() != self.query || step <= 0 {
+            return Response::text(400, format!("fake Loki: unexpected {q:?}"));
+        }
+        let mut values = Vec::new();
+        let mut t = start;
+        while t <= end {
+            let n = self
+                .data
+                .entries
+                .iter()
+                .filter(|e| e.ts > t - range && e.ts <= t)
+                .count();
+            if n > 0 {
+                values.push(json!([t as f64 / 1e9, n.to_string()]));
+            }
+            t += step;
+        }
+        let body = json!({"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {}, "values": values}]}});
+        Response::recorded(
+            &fixture("loki/query_range_metric_matrix.headers"),
+            body.to_string(),
+        )
+    }
+
     fn range(&self, req: &Request) -> Response {
+        if let Some(q) = req
+            .param("query")
+            .filter(|q| q.starts_with("sum(count_over_time("))
+        {
+            return self.count_range(req, q);
+        }
         if req.param("query") != Some(self.query.as_str()) {
             return Response::text(
                 400,
@@ -1506,8 +1556,36 @@ fn over_budget_the_newest_lines_are_read_newest_first_each_once() {
         got.keys().all(|k| expected.contains_key(k)),
         "only lines of the window"
     );
-    // The requests are the backward pages.
-    let requests = server.requests_to(QUERY_RANGE);
+    // The whole window's shape comes from a count_over_time range query: every line of the
+    // window is counted, loaded or not.
+    let counts: Vec<_> = run
+        .messages
+        .iter()
+        .filter_map(|m| match m {
+            SourceMessage::Counts { counts, .. } => Some(counts.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(counts.len(), 1, "one histogram of the window");
+    let counted: u64 = counts[0].samples.iter().map(|(_, n)| n).sum();
+    let in_window = expected.values().sum::<usize>() as u64;
+    // Nothing of the window is missed; only the last step may reach past the window's end.
+    let step = counts[0].step_ns;
+    let just_after = data
+        .entries
+        .iter()
+        .filter(|e| e.ts >= data.to && e.ts < data.to + step)
+        .count() as u64;
+    assert!(
+        counted >= in_window && counted <= in_window + just_after,
+        "counted {counted}, the window holds {in_window} (+{just_after} within a step after it)"
+    );
+    // The other requests are the backward pages.
+    let requests: Vec<Request> = server
+        .requests_to(QUERY_RANGE)
+        .into_iter()
+        .filter(|r| r.param("query") == Some(QUERY))
+        .collect();
     let ends: Vec<i64> = requests
         .iter()
         .map(|r| r.param("end").unwrap().parse().unwrap())

@@ -155,11 +155,12 @@ impl App {
         let width = layout::axis_width(self.size);
         let query = self.query();
         self.cache.rebuild(
-            &self.data.store,
+            &self.data,
             &self.timeline.shown,
             &query,
             self.axis,
             width,
+            !self.search.is_active(),
         );
     }
 
@@ -211,7 +212,9 @@ impl App {
                     self.notice = Some(first);
                 }
             }
-            SourceMessage::Batch { .. } | SourceMessage::Series { .. } => data = true,
+            SourceMessage::Batch { .. }
+            | SourceMessage::Series { .. }
+            | SourceMessage::Counts { .. } => data = true,
             SourceMessage::Progress { .. } | SourceMessage::Update { .. } => {}
             SourceMessage::Live { .. } => finished = true,
         }

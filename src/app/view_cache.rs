@@ -1,5 +1,6 @@
+use crate::load::Loaded;
 use crate::model::{Series, TimeRange};
-use crate::store::{Histogram, Query, Store};
+use crate::store::{Histogram, Query};
 
 /// Derived pictures of the current view (histogram, metric strips), rebuilt when the view or the
 /// screen width changes, never while drawing.
@@ -22,17 +23,24 @@ pub struct MetricStrip {
 impl ViewCache {
     pub fn rebuild(
         &mut self,
-        store: &Store,
+        data: &Loaded,
         shown: &[u32],
         query: &Query,
         axis: Option<TimeRange>,
         width: usize,
+        unfiltered: bool,
     ) {
+        let store = &data.store;
         let Some(axis) = axis else {
             *self = ViewCache::default();
             return;
         };
-        self.histogram = Some(Histogram::build(store, shown, axis, width.max(1)));
+        let mut histogram = Histogram::build(store, shown, axis, width.max(1));
+        // Server counts describe the unfiltered window: they apply only without a pivot.
+        if query.pivots.is_empty() && unfiltered {
+            histogram.include_server_counts(&data.server_counts);
+        }
+        self.histogram = Some(histogram);
         // The series that fit the pivot: the most sudden change of each query first, then
         // the next of each, so one noisy query cannot take every strip.
         let mut by_query: Vec<Vec<&Series>> = Vec::new();

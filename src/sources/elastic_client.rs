@@ -115,6 +115,44 @@ pub async fn count(
         .as_u64()
 }
 
+/// The window's documents per step, counted by the cluster (`date_histogram`), for the
+/// histogram of a window that was not loaded whole.
+pub async fn server_counts(
+    client: &HttpClient,
+    index: &str,
+    window: TimeRange,
+    query: Option<&str>,
+) -> Option<crate::model::ServerCounts> {
+    let span_ms = ((window.end.0 - window.start.0) / 1_000_000).max(1);
+    let step_ms = (span_ms / super::loki_client::COUNT_BUCKETS).max(1_000);
+    let body = json!({
+        "size": 0,
+        "query": filter(window, query),
+        "aggs": {"t": {"date_histogram": {"field": "@timestamp", "fixed_interval": format!("{step_ms}ms")}}}
+    });
+    let text = client
+        .json(Method::POST, &format!("/{index}/_search"), &[], &body)
+        .await
+        .ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    let samples = v
+        .pointer("/aggregations/t/buckets")?
+        .as_array()?
+        .iter()
+        .filter_map(|b| {
+            Some((
+                crate::model::Timestamp::from_millis(b.get("key")?.as_i64()?)?,
+                b.get("doc_count")?.as_u64()?,
+            ))
+        })
+        .collect();
+    Some(crate::model::ServerCounts {
+        source: crate::model::SourceKind::Elasticsearch,
+        step_ns: step_ms * 1_000_000,
+        samples,
+    })
+}
+
 pub fn search_body(
     window: TimeRange,
     query: Option<&str>,
@@ -304,6 +342,9 @@ pub async fn run(
     }
     if newest_first {
         report.not_loaded = total.map(|t| t.saturating_sub(report.events as u64));
+        if let Some(counts) = server_counts(client, index, window, query).await {
+            send(SourceMessage::Counts { source, counts });
+        }
     }
     if !warnings.is_empty() && report.error.is_none() {
         report.error = Some(format!("partial results: {}", warnings.join("; ")));

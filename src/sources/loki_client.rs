@@ -13,7 +13,7 @@ use super::task::Cancel;
 use super::task::SourceMessage;
 use super::{loki, EntityTable};
 use crate::load::SourceReport;
-use crate::model::{Event, TimeRange};
+use crate::model::{Event, ServerCounts, TimeRange};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -59,6 +59,49 @@ pub async fn count(client: &HttpClient, query: &str, window: TimeRange) -> Optio
             .ok()
             .map(|n| n as u64),
     }
+}
+
+/// Buckets of server-side counts drawn for a window too big to load.
+pub const COUNT_BUCKETS: i64 = 240;
+
+/// The window's entries per step, counted by Loki (`count_over_time` as a range query), for
+/// the histogram of a window that was not loaded whole.
+pub async fn server_counts(
+    client: &HttpClient,
+    query: &str,
+    window: TimeRange,
+) -> Option<ServerCounts> {
+    let span_ms = ((window.end.0 - window.start.0) / 1_000_000).max(1);
+    let step_ms = (span_ms / COUNT_BUCKETS).max(1_000);
+    let step_ns = step_ms * 1_000_000;
+    // The point at t counts (t - step, t]. The first point is placed so that its bucket
+    // starts exactly at the window's start; the grid runs until a bucket reaches past the
+    // window's last nanosecond (the last one may count a little beyond the window).
+    let params = [
+        (
+            "query",
+            format!("sum(count_over_time({query} [{step_ms}ms]))"),
+        ),
+        ("start", (window.start.0 - 1 + step_ns).to_string()),
+        ("end", (window.end.0 - 1 + step_ns).to_string()),
+        ("step", format!("{}.{:03}", step_ms / 1000, step_ms % 1000)),
+    ];
+    let body = client.get("/loki/api/v1/query_range", &params).await.ok()?;
+    let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+    let mut samples = Vec::new();
+    for series in v.pointer("/data/result")?.as_array()? {
+        for point in series.get("values")?.as_array()? {
+            let t = point.get(0)?.as_f64()?;
+            let n: f64 = point.get(1)?.as_str()?.parse().ok()?;
+            let ts = crate::model::Timestamp::from_secs_f64(t)?.saturating_sub_nanos(step_ns - 1);
+            samples.push((ts, n as u64));
+        }
+    }
+    Some(ServerCounts {
+        source: crate::model::SourceKind::Loki,
+        step_ns,
+        samples,
+    })
 }
 
 /// Reads the window oldest first, or, when Loki says it holds more than `budget` entries, the
@@ -189,6 +232,9 @@ pub async fn run(
     }
     if newest_first {
         report.not_loaded = total.map(|t| t.saturating_sub(report.events as u64));
+        if let Some(counts) = server_counts(client, query, window).await {
+            send(SourceMessage::Counts { source, counts });
+        }
     }
 }
 

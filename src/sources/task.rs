@@ -2,7 +2,7 @@
 //! cancel token it checks between records. Nothing here touches the terminal.
 
 use crate::load::SourceReport;
-use crate::model::{Event, Series};
+use crate::model::{Event, Series, ServerCounts};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -11,6 +11,8 @@ use std::sync::Arc;
 pub enum SourceMessage {
     /// Events, in any order; the store merges them.
     Batch { source: usize, events: Vec<Event> },
+    /// Event counts per time step from the server, for a window bigger than the budget.
+    Counts { source: usize, counts: ServerCounts },
     /// Metric series (Prometheus, Loki metric queries).
     Series { source: usize, series: Vec<Series> },
     /// Caught up with what existed: from now on the source follows new data as it comes.
