@@ -31,6 +31,8 @@ pub struct SourceReport {
     pub live: bool,
     /// Events of the window the server holds but that were not loaded (over the budget).
     pub not_loaded: Option<u64>,
+    /// With `not_loaded`: the oldest time loaded. The window before it stays on the server.
+    pub oldest_loaded: Option<crate::model::Timestamp>,
 }
 
 impl SourceReport {
@@ -48,6 +50,7 @@ impl SourceReport {
             cancelled: false,
             live: false,
             not_loaded: None,
+            oldest_loaded: None,
         }
     }
 

@@ -1,4 +1,4 @@
-use casefile::app::App;
+use casefile::app::{App, LiveSources};
 use casefile::cli::{Cli, Command, FilterArgs, SourceArgs, UiArgs};
 use casefile::config::Config;
 use casefile::load::{self, Loaded};
@@ -153,20 +153,27 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
             falco_receiver::spawn(addr, index, tables.falco.clone(), cancel.clone(), send)?;
         loaded.reports.push(report);
     }
-    let window = runner::resolve_window(query.window, Timestamp::now());
+    // An open window follows new data (Loki's tail); a closed one is read once.
+    let options = runner::RunOptions {
+        window: runner::resolve_window(query.window, Timestamp::now()),
+        follow: query.window.end == Timestamp::MAX,
+        budget: config.budget.unwrap_or(runner::DEFAULT_BUDGET),
+    };
+    let mut spawned = Vec::new();
     for spec in specs {
         let index = loaded.reports.len();
         let tx = tx.clone();
         let send = move |m| tx.send(m).is_ok();
-        // An open window follows new data (Loki's tail); a closed one is read once.
-        let follow = query.window.end == Timestamp::MAX;
-        let options = runner::RunOptions {
-            window,
-            follow,
-            budget: config.budget.unwrap_or(runner::DEFAULT_BUDGET),
-        };
-        let report = runner::spawn(spec, index, options, tables.clone(), cancel.clone(), send);
+        let report = runner::spawn(
+            spec.clone(),
+            index,
+            options,
+            tables.clone(),
+            cancel.clone(),
+            send,
+        );
         loaded.reports.push(report);
+        spawned.push((index, spec));
     }
     let config_dir = casefile::cli::config_dir();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -201,6 +208,10 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
         app.start_search(search);
     }
     app.notice = notices.into_iter().next();
+    if !spawned.is_empty() {
+        let live = LiveSources::new(spawned, options, tables, cancel.clone(), tx.clone());
+        app.live = Some(live);
+    }
     app.cancel = cancel;
     // Only the tasks hold senders now: the channel closes when the last one finishes.
     drop(tx);

@@ -4,6 +4,7 @@
 pub mod action;
 mod detail;
 mod history;
+mod live;
 mod run;
 mod search;
 mod timeline;
@@ -12,6 +13,7 @@ mod view_cache;
 pub use action::Action;
 pub use detail::DetailState;
 pub use history::PivotHistory;
+pub use live::LiveSources;
 pub use run::{run, source_channel};
 pub use search::SearchState;
 pub use timeline::TimelineState;
@@ -62,6 +64,8 @@ pub struct App {
     pub quit: bool,
     /// Stops the source tasks.
     pub cancel: Cancel,
+    /// Live sources, to push pivots down to them.
+    pub live: Option<LiveSources>,
     /// Events matching pivot and window, before the search.
     base: Vec<u32>,
     /// Events arrived since the view was last computed.
@@ -97,6 +101,7 @@ impl App {
             size,
             quit: false,
             cancel: Cancel::default(),
+            live: None,
             base: Vec::new(),
             stale: false,
             frozen: None,
@@ -116,6 +121,18 @@ impl App {
     /// Events matching pivot and window (before the search).
     pub fn base_len(&self) -> usize {
         self.base.len()
+    }
+
+    /// After the pivot changed: the view, and the servers asked again where the local copy is
+    /// partial.
+    fn pivot_changed(&mut self) {
+        if let Some(live) = &mut self.live {
+            let said = live.push_down(self.history.current(), &mut self.data);
+            if let Some(first) = said.into_iter().next() {
+                self.notice = Some(first);
+            }
+        }
+        self.refilter();
     }
 
     /// Recomputes the view after the pivot or window changed.
@@ -349,14 +366,14 @@ impl App {
             Action::Pivot | Action::PivotAdd => self.pivot_on_chosen(action == Action::PivotAdd),
             Action::Back => {
                 if self.history.back() {
-                    self.refilter();
+                    self.pivot_changed();
                 } else {
                     self.notice = Some("already at the first pivot".into());
                 }
             }
             Action::Forward => {
                 if self.history.forward() {
-                    self.refilter();
+                    self.pivot_changed();
                 }
             }
             Action::ClearPivot => {
@@ -436,7 +453,7 @@ impl App {
         }
         self.history.push(pivots);
         self.focus = Pane::Timeline;
-        self.refilter();
+        self.pivot_changed();
     }
 }
 

@@ -265,6 +265,7 @@ pub async fn run(
         Err(_) => None,
     };
     let mut after: Option<Value> = None;
+    let mut oldest: Option<crate::model::Timestamp> = None;
     let mut warnings = Vec::new();
     let span = (window.end.0 - window.start.0).max(1) as u64;
     loop {
@@ -303,6 +304,10 @@ pub async fn run(
                     });
                 }
                 report.events += parsed.events.len();
+                oldest = oldest
+                    .into_iter()
+                    .chain(parsed.events.iter().map(|e| e.ts))
+                    .min();
                 if !parsed.events.is_empty() {
                     send(SourceMessage::Batch {
                         source,
@@ -324,6 +329,7 @@ pub async fn run(
             *id = new_id;
         }
         if newest_first && report.events >= budget {
+            report.oldest_loaded = oldest;
             break;
         }
         match page.last_sort {

@@ -190,6 +190,7 @@ pub async fn run(
             break;
         };
         if newest_first && report.events >= budget {
+            report.oldest_loaded = Some(crate::model::Timestamp(page_edge));
             break;
         }
         // The next page starts at the edge, inclusively, so entries that share its

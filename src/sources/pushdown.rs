@@ -1,0 +1,174 @@
+//! Pivots pushed down into each backend's own query language, so the cluster does the
+//! filtering (SPEC §4). What a backend cannot express is filtered locally, and the caller
+//! says so.
+//!
+//! - Loki: a line filter per pivot (`|= "mallory"`). A line filter is a superset of the
+//!   pivot (the value may appear elsewhere in the line), so the local filter still applies;
+//!   it keeps every matching entry, whichever label or field carries the entity.
+//! - Elasticsearch: a `query_string` clause over the ECS fields the entity table maps to the
+//!   key, exact for most keys, a prefix for container ids and commits.
+//! - Prometheus: not pushed down (series are few; they are filtered locally).
+
+use super::spec::SourceSpec;
+use super::EntityTables;
+use crate::model::EntityKey;
+use crate::store::Pivot;
+
+/// The spec narrowed by the pivots, or `None` when this backend cannot take them.
+pub fn narrow(spec: &SourceSpec, pivots: &[Pivot], tables: &EntityTables) -> Option<SourceSpec> {
+    if pivots.is_empty() {
+        return None;
+    }
+    match spec {
+        SourceSpec::Loki { endpoint, query } => {
+            // Only log queries take line filters.
+            if !query.trim_start().starts_with('{') {
+                return None;
+            }
+            let mut narrowed = query.clone();
+            if pivots
+                .iter()
+                .any(|p| p.key == EntityKey::Container && p.value.contains("sha256:"))
+            {
+                return None;
+            }
+            for p in pivots {
+                narrowed.push_str(&format!(" |= \"{}\"", logql_escape(&line_value(p))));
+            }
+            Some(SourceSpec::Loki {
+                endpoint: endpoint.clone(),
+                query: narrowed,
+            })
+        }
+        SourceSpec::Elasticsearch {
+            endpoint,
+            index,
+            query,
+        } => {
+            let mut clauses: Vec<String> = query.iter().map(|q| format!("({q})")).collect();
+            for p in pivots {
+                // An image digest given as a container hash is matched locally.
+                if p.key == EntityKey::Container && p.value.contains("sha256:") {
+                    return None;
+                }
+                let fields: Vec<&str> = tables
+                    .elasticsearch
+                    .rows()
+                    .filter(|(_, k)| *k == p.key)
+                    .map(|(f, _)| f)
+                    .collect();
+                if fields.is_empty() {
+                    return None;
+                }
+                let value = p.value.trim();
+                let prefix = matches!(p.key, EntityKey::Container | EntityKey::Commit);
+                let terms: Vec<String> = fields
+                    .iter()
+                    .map(|f| {
+                        if prefix {
+                            format!("{f}:{}*", lucene_escape(&short_form(p)))
+                        } else {
+                            format!(
+                                "{f}:\"{}\"",
+                                value.replace('\\', "\\\\").replace('"', "\\\"")
+                            )
+                        }
+                    })
+                    .collect();
+                clauses.push(format!("({})", terms.join(" OR ")));
+            }
+            Some(SourceSpec::Elasticsearch {
+                endpoint: endpoint.clone(),
+                index: index.clone(),
+                query: Some(clauses.join(" AND ")),
+            })
+        }
+        SourceSpec::Prometheus { .. } => None,
+    }
+}
+
+/// The text a matching line must contain: container ids in their 12-character form (a
+/// prefix of the full id too), everything else as given.
+fn line_value(p: &Pivot) -> String {
+    match p.key {
+        EntityKey::Container | EntityKey::Commit => short_form(p),
+        _ => p.value.trim().to_string(),
+    }
+}
+
+fn short_form(p: &Pivot) -> String {
+    let v = p.value.trim().to_ascii_lowercase();
+    match p.key {
+        EntityKey::Container => crate::model::entity::short_container_id(&v),
+        EntityKey::Commit => v.chars().take(7).collect(),
+        _ => v,
+    }
+}
+
+/// A LogQL string literal's content.
+fn logql_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// A Lucene query_string term, every reserved character escaped.
+fn lucene_escape(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if "+-=&|><!(){}[]^\"~*?:\\/ ".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::spec::Endpoint;
+
+    #[test]
+    fn loki_gets_line_filters_and_elasticsearch_field_clauses() {
+        let tables = EntityTables::default();
+        let user: Pivot = "user=mal\"lory".parse().unwrap();
+        let container: Pivot =
+            "container=5F2C1A9B3D4E64C7F708FDF0010FD26B7643FA86509ADC32FB9A6F3C325BC1CF"
+                .parse()
+                .unwrap();
+        let loki = SourceSpec::Loki {
+            endpoint: Endpoint::new("http://l"),
+            query: "{job=\"sshd\"}".into(),
+        };
+        match narrow(&loki, &[user.clone(), container.clone()], &tables).unwrap() {
+            SourceSpec::Loki { query, .. } => {
+                assert_eq!(
+                    query,
+                    "{job=\"sshd\"} |= \"mal\\\"lory\" |= \"5f2c1a9b3d4e\""
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let metric = SourceSpec::Loki {
+            endpoint: Endpoint::new("http://l"),
+            query: "sum(rate({job=\"x\"}[1m]))".into(),
+        };
+        assert!(narrow(&metric, std::slice::from_ref(&user), &tables).is_none());
+        let es = SourceSpec::Elasticsearch {
+            endpoint: Endpoint::new("http://e"),
+            index: "logs-*".into(),
+            query: Some("event.kind:alert".into()),
+        };
+        match narrow(&es, &[user, container], &tables).unwrap() {
+            SourceSpec::Elasticsearch { query: Some(q), .. } => {
+                assert!(q.starts_with("(event.kind:alert) AND (user.name:\"mal\\\"lory\" OR user.target.name:\"mal\\\"lory\")"), "{q}");
+                assert!(q.ends_with("(container.id:5f2c1a9b3d4e*)"), "{q}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let prom = SourceSpec::Prometheus {
+            endpoint: Endpoint::new("http://p"),
+            queries: vec!["up".into()],
+        };
+        assert!(narrow(&prom, &["pod=x".parse().unwrap()], &tables).is_none());
+    }
+}
