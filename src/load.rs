@@ -33,6 +33,8 @@ pub struct SourceReport {
     pub not_loaded: Option<u64>,
     /// With `not_loaded`: the oldest time loaded. The window before it stays on the server.
     pub oldest_loaded: Option<crate::model::Timestamp>,
+    /// TLS verification was turned off for this source (`insecure = true`): shown as such.
+    pub insecure: bool,
 }
 
 impl SourceReport {
@@ -51,6 +53,7 @@ impl SourceReport {
             live: false,
             not_loaded: None,
             oldest_loaded: None,
+            insecure: false,
         }
     }
 

@@ -239,3 +239,13 @@ fn a_failing_source_stays_visible_in_the_server_words() {
     assert!(s.contains("! loki-prod: HTTP 401: no org id"), "{s}");
     assert!(s.contains("1 source error"), "{s}");
 }
+
+#[test]
+fn a_source_without_tls_verification_is_flagged() {
+    let mut app = empty_app();
+    let mut report = SourceReport::new("loki-lab", SourceKind::Loki, "{job=\"x\"}");
+    report.insecure = true;
+    app.on_source(SourceMessage::Finished { source: 0, report });
+    let s = screen(&app);
+    assert!(s.lines().next().unwrap().contains("INSECURE TLS"), "{s}");
+}

@@ -346,8 +346,18 @@ pub async fn tail(
                 return;
             }
         };
-        let connected =
-            tokio::time::timeout(endpoint.timeout, tokio_tungstenite::connect_async(request)).await;
+        let connector = match super::ws_tls::connector(&endpoint.tls) {
+            Ok(c) => c,
+            Err(e) => {
+                report.error = Some(format!("tail: {e}"));
+                return;
+            }
+        };
+        let connected = tokio::time::timeout(
+            endpoint.timeout,
+            tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector),
+        )
+        .await;
         let mut socket = match connected {
             Ok(Ok((socket, _))) => {
                 report.error = None;

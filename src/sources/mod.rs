@@ -19,6 +19,7 @@ mod report;
 pub mod runner;
 pub mod spec;
 pub mod task;
+mod ws_tls;
 
 pub use mapping::{EntityTable, EntityTables};
 pub use report::{SkipReport, SkipSample};

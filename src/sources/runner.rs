@@ -68,6 +68,7 @@ pub fn spawn(
     let endpoint = spec.endpoint().clone();
     let mut report = SourceReport::new(&endpoint.name, kind_of(&spec), &spec.describe());
     report.progress = Some((0, None));
+    report.insecure = endpoint.tls.insecure;
     let placeholder = report.clone();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()

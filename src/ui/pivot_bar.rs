@@ -76,6 +76,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         if failed {
             right.push(Span::styled(" !", t.get("ui.notice")));
         }
+        if reports.iter().any(|r| r.insecure) {
+            right.push(Span::styled(" INSECURE TLS", t.get("ui.notice")));
+        }
     }
     right.push(Span::styled(" ", bar));
     let right_w: usize = right.iter().map(|s| s.content.width()).sum();
