@@ -35,6 +35,8 @@ pub struct SourceReport {
     pub oldest_loaded: Option<crate::model::Timestamp>,
     /// TLS verification was turned off for this source (`insecure = true`): shown as such.
     pub insecure: bool,
+    /// Replaced by a re-run with another query: its late messages are ignored.
+    pub retired: bool,
 }
 
 impl SourceReport {
@@ -54,6 +56,7 @@ impl SourceReport {
             not_loaded: None,
             oldest_loaded: None,
             insecure: false,
+            retired: false,
         }
     }
 
@@ -108,7 +111,21 @@ impl Loaded {
     /// Applies one message from a source task. Returns the first store position that moved,
     /// when late events were merged in (see [`Store::ingest`]).
     pub fn apply(&mut self, msg: SourceMessage) -> Option<usize> {
+        let source = match &msg {
+            SourceMessage::Batch { source, .. }
+            | SourceMessage::Counts { source, .. }
+            | SourceMessage::Series { source, .. }
+            | SourceMessage::Live { source }
+            | SourceMessage::Progress { source, .. }
+            | SourceMessage::Labels { source, .. }
+            | SourceMessage::Update { source, .. }
+            | SourceMessage::Finished { source, .. } => *source,
+        };
+        if self.reports.get(source).is_some_and(|r| r.retired) {
+            return None;
+        }
         match msg {
+            SourceMessage::Labels { .. } => {}
             SourceMessage::Batch { events, .. } => return self.store.ingest(events),
             SourceMessage::Series { series, .. } => self.store.add_series(series),
             SourceMessage::Counts { counts, .. } => self.server_counts.push(counts),

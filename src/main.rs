@@ -160,20 +160,24 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
         budget: config.budget.unwrap_or(runner::DEFAULT_BUDGET),
     };
     let mut spawned = Vec::new();
+    let mut cancels = Vec::new();
     for spec in specs {
         let index = loaded.reports.len();
         let tx = tx.clone();
         let send = move |m| tx.send(m).is_ok();
+        // Each task can be stopped alone (its query replaced) or with all the others.
+        let own = cancel.child();
         let report = runner::spawn(
             spec.clone(),
             index,
             options,
             tables.clone(),
-            cancel.clone(),
+            own.clone(),
             send,
         );
         loaded.reports.push(report);
         spawned.push((index, spec));
+        cancels.push((index, own));
     }
     let config_dir = casefile::cli::config_dir();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -209,7 +213,10 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
     }
     app.notice = notices.into_iter().next();
     if !spawned.is_empty() {
-        let live = LiveSources::new(spawned, options, tables, cancel.clone(), tx.clone());
+        let mut live = LiveSources::new(spawned, options, tables, cancel.clone(), tx.clone());
+        for (index, own) in cancels {
+            live.set_cancel(index, own);
+        }
         app.live = Some(live);
     }
     app.cancel = cancel;

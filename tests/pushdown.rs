@@ -112,3 +112,139 @@ fn a_pivot_is_pushed_down_for_the_part_of_the_window_left_on_the_server() {
     assert!(live.push_down(&pivots, &mut data).is_empty());
     assert_eq!(data.reports.len(), 3);
 }
+
+/// Loki's label endpoints and a streams answer that follows the query asked.
+fn loki_with_labels() -> Server {
+    Server::start(|req| match req.path.as_str() {
+        "/loki/api/v1/labels" => Response::json(
+            200,
+            r#"{"status":"success","data":["host","job","service_name"]}"#,
+        ),
+        "/loki/api/v1/label/job/values" => {
+            Response::json(200, r#"{"status":"success","data":["audit","sshd"]}"#)
+        }
+        "/loki/api/v1/query_range" if !req.param("query").unwrap_or("").starts_with("sum(") => {
+            // One line that names the query it answers, so a re-run shows.
+            let q = req
+                .param("query")
+                .unwrap_or("")
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"");
+            Response::json(
+                200,
+                format!(
+                    r#"{{"status":"success","data":{{"resultType":"streams","result":[{{"stream":{{"job":"x"}},"values":[["1795000000000000001","answer to {q}"]]}}]}}}}"#
+                ),
+            )
+        }
+        _ => Response::json(
+            200,
+            r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#,
+        ),
+    })
+}
+
+#[test]
+fn a_loki_query_is_edited_with_completion_and_run_again() {
+    use casefile::app::App;
+    use casefile::store::Query;
+    use casefile::ui::keymap::Keymap;
+    use casefile::ui::theme::Theme;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    let server = loki_with_labels();
+    let window = TimeRange::new(
+        Timestamp(1_794_999_000_000_000_000),
+        Timestamp(1_795_001_000_000_000_000),
+    );
+    let spec = SourceSpec::Loki {
+        endpoint: Endpoint::new(&server.url()),
+        query: "{job=\"x\"}".into(),
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel(64);
+    let cancel = Cancel::default();
+    let options = RunOptions {
+        window,
+        follow: false,
+        budget: 1_000,
+    };
+    let mut data = Loaded::default();
+    let own = cancel.child();
+    let sender = tx.clone();
+    data.reports.push(casefile::sources::runner::spawn(
+        spec.clone(),
+        0,
+        options,
+        EntityTables::default(),
+        own.clone(),
+        move |m| sender.send(m).is_ok(),
+    ));
+    let mut app = App::new(
+        data,
+        Keymap::load_strict("default", None, 0).unwrap(),
+        Theme::load_strict("dark", None).unwrap(),
+        Query::default(),
+        (120, 30),
+    );
+    let mut live = LiveSources::new(
+        vec![(0, spec)],
+        options,
+        EntityTables::default(),
+        cancel,
+        tx,
+    );
+    live.set_cancel(0, own);
+    app.live = Some(live);
+    let pump = |app: &mut App, until: &dyn Fn(&App) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !until(app) {
+            assert!(Instant::now() < deadline, "timed out");
+            if let Ok(m) = rx.recv_timeout(Duration::from_millis(50)) {
+                app.on_source(m);
+            }
+            app.tick();
+        }
+    };
+    let titles = |app: &App| -> Vec<String> {
+        app.timeline
+            .shown
+            .iter()
+            .map(|&p| app.data.store.get(p).unwrap().title().to_string())
+            .collect()
+    };
+    pump(&mut app, &|a| !a.timeline.shown.is_empty() && !a.loading());
+    assert_eq!(titles(&app), ["answer to {job=\"x\"}"]);
+
+    let key =
+        |app: &mut App, code: KeyCode| app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+    key(&mut app, KeyCode::Char(':'));
+    assert_eq!(app.query_editor.as_ref().unwrap().input, "{job=\"x\"}");
+    // Clear it and type a new selector; Tab completes the label, then its value.
+    for _ in 0..9 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    for c in "{j".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Tab);
+    pump(&mut app, &|a| {
+        a.query_editor.as_ref().unwrap().input == "{job=\""
+    });
+    key(&mut app, KeyCode::Char('s'));
+    key(&mut app, KeyCode::Tab);
+    pump(&mut app, &|a| {
+        a.query_editor.as_ref().unwrap().input == "{job=\"sshd\""
+    });
+    key(&mut app, KeyCode::Char('}'));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.query_editor.is_none());
+    // The old query's events are gone; the new query's arrive.
+    pump(&mut app, &|a| titles(a) == ["answer to {job=\"sshd\"}"]);
+    let asked: Vec<String> = server
+        .requests_to("/loki/api/v1/query_range")
+        .iter()
+        .filter_map(|r| r.param("query").map(str::to_string))
+        .filter(|q| !q.starts_with("sum("))
+        .collect();
+    assert_eq!(asked, ["{job=\"x\"}", "{job=\"sshd\"}"]);
+}

@@ -29,6 +29,10 @@ pub enum Action {
     SearchCancel,
     CancelLoading,
     Freeze,
+    EditQuery,
+    QueryComplete,
+    QueryRun,
+    QueryCancel,
 }
 
 /// `(action, name in keymap files, what it does)`.
@@ -88,6 +92,22 @@ pub const REGISTRY: &[(Action, &str, &str)] = &[
         Action::Freeze,
         "freeze",
         "Freeze the view while sources keep collecting (again: resume)",
+    ),
+    (
+        Action::EditQuery,
+        "edit_query",
+        "Edit the Loki query and run it again",
+    ),
+    (
+        Action::QueryComplete,
+        "query_complete",
+        "Complete a label name or value",
+    ),
+    (Action::QueryRun, "query_run", "Run the edited query"),
+    (
+        Action::QueryCancel,
+        "query_cancel",
+        "Leave the query unchanged",
     ),
 ];
 

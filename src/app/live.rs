@@ -12,8 +12,9 @@ use std::collections::HashSet;
 use std::sync::mpsc::SyncSender;
 
 pub struct LiveSources {
-    /// Report index → the spec that produced it.
+    /// Report index → the spec that produced it, and the task's own cancel token.
     pub specs: Vec<(usize, SourceSpec)>,
+    cancels: Vec<(usize, Cancel)>,
     pub options: RunOptions,
     pub tables: EntityTables,
     pub cancel: Cancel,
@@ -32,12 +33,109 @@ impl LiveSources {
     ) -> Self {
         LiveSources {
             specs,
+            cancels: Vec::new(),
             options,
             tables,
             cancel,
             tx,
             pushed: HashSet::new(),
         }
+    }
+
+    /// Registers the cancel token a source's task was started with, so that it alone can be
+    /// stopped when its query is replaced.
+    pub fn set_cancel(&mut self, index: usize, cancel: Cancel) {
+        self.cancels.push((index, cancel));
+    }
+
+    /// The first Loki source still in use: its report index and query.
+    pub fn loki_query(&self) -> Option<(usize, String)> {
+        self.specs.iter().find_map(|(i, s)| match s {
+            SourceSpec::Loki { query, .. } => Some((*i, query.clone())),
+            _ => None,
+        })
+    }
+
+    /// Asks the source's server for its label names, or one label's values (for completion);
+    /// the answer comes back as a `Labels` message.
+    pub fn fetch_labels(&self, index: usize, label: Option<String>) {
+        let Some((_, SourceSpec::Loki { endpoint, .. })) =
+            self.specs.iter().find(|(i, _)| *i == index)
+        else {
+            return;
+        };
+        let (endpoint, window, tx, cancel) = (
+            endpoint.clone(),
+            self.options.window,
+            self.tx.clone(),
+            self.cancel.clone(),
+        );
+        std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            let values = rt.block_on(async {
+                let client = crate::sources::http::HttpClient::new(&endpoint, cancel).ok()?;
+                crate::sources::loki_client::labels(&client, label.as_deref(), window)
+                    .await
+                    .ok()
+            });
+            if let Some(values) = values {
+                let _ = tx.send(SourceMessage::Labels {
+                    source: index,
+                    label,
+                    values,
+                });
+            }
+        });
+    }
+
+    /// Replaces a Loki source's query: its task is stopped, its events leave the store, and a
+    /// new task reads the window with the new query.
+    pub fn rerun(
+        &mut self,
+        index: usize,
+        query: &str,
+        data: &mut Loaded,
+    ) -> Result<String, String> {
+        let Some(pos) = self.specs.iter().position(|(i, _)| *i == index) else {
+            return Err("that source cannot be re-run".into());
+        };
+        let SourceSpec::Loki { endpoint, .. } = self.specs[pos].1.clone() else {
+            return Err("only Loki queries are edited here".into());
+        };
+        if let Some((_, c)) = self.cancels.iter().find(|(i, _)| *i == index) {
+            c.cancel();
+        }
+        let name = endpoint.name.clone();
+        if let Some(old) = data.reports.get_mut(index) {
+            let mut retired = SourceReport::new(&old.name, old.kind, &old.query);
+            retired.retired = true;
+            *old = retired;
+        }
+        data.store = data.store.without_source_name(&name);
+        let spec = SourceSpec::Loki {
+            endpoint,
+            query: query.to_string(),
+        };
+        let source = data.reports.len();
+        let tx = self.tx.clone();
+        let cancel = self.cancel.child();
+        let report = runner::spawn(
+            spec.clone(),
+            source,
+            self.options,
+            self.tables.clone(),
+            cancel.clone(),
+            move |m| tx.send(m).is_ok(),
+        );
+        data.reports.push(report);
+        self.specs[pos] = (source, spec);
+        self.cancels.push((source, cancel));
+        Ok(format!("{name}: running {query}"))
     }
 
     /// For each source that left part of its window on the server, asks the server for that

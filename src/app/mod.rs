@@ -5,6 +5,7 @@ pub mod action;
 mod detail;
 mod history;
 mod live;
+pub mod query_editor;
 mod run;
 mod search;
 mod timeline;
@@ -66,6 +67,8 @@ pub struct App {
     pub cancel: Cancel,
     /// Live sources, to push pivots down to them.
     pub live: Option<LiveSources>,
+    /// A Loki query being edited, with completion.
+    pub query_editor: Option<query_editor::QueryEditor>,
     /// Events matching pivot and window, before the search.
     base: Vec<u32>,
     /// Events arrived since the view was last computed.
@@ -102,6 +105,7 @@ impl App {
             quit: false,
             cancel: Cancel::default(),
             live: None,
+            query_editor: None,
             base: Vec::new(),
             stale: false,
             frozen: None,
@@ -233,6 +237,22 @@ impl App {
             | SourceMessage::Series { .. }
             | SourceMessage::Counts { .. } => data = true,
             SourceMessage::Progress { .. } | SourceMessage::Update { .. } => {}
+            SourceMessage::Labels {
+                source,
+                label,
+                values,
+            } => {
+                if let Some(editor) = self.query_editor.as_mut().filter(|e| e.source == *source) {
+                    match label {
+                        None => editor.names = Some(values.clone()),
+                        Some(l) => {
+                            editor.values.insert(l.clone(), values.clone());
+                        }
+                    }
+                    // Finish the Tab that asked.
+                    editor.tab();
+                }
+            }
             SourceMessage::Live { .. } => finished = true,
         }
         let chosen = self
@@ -255,6 +275,8 @@ impl App {
     fn context(&self) -> Context {
         if self.overlay.is_some() {
             Context::Help
+        } else if self.query_editor.is_some() {
+            Context::Query
         } else if self.search.editing {
             Context::Search
         } else {
@@ -284,7 +306,9 @@ impl App {
             Lookup::Unbound => {
                 let was_sequence = self.pending.len() > 1;
                 self.pending.clear();
-                if ctx == Context::Search {
+                if ctx == Context::Query {
+                    self.edit_query_text(ev);
+                } else if ctx == Context::Search {
                     self.edit_search(ev);
                 } else if was_sequence {
                     // `g x`: drop the `g`, try `x` alone.
@@ -292,6 +316,57 @@ impl App {
                 }
             }
         }
+    }
+
+    fn edit_query_text(&mut self, ev: KeyEvent) {
+        let Some(editor) = &mut self.query_editor else {
+            return;
+        };
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        match ev.code {
+            KeyCode::Char('u') if ctrl => editor.input.clear(),
+            KeyCode::Char(c) if !ctrl => editor.input.push(c),
+            KeyCode::Backspace => {
+                editor.input.pop();
+            }
+            _ => {}
+        }
+        editor.candidates.clear();
+    }
+
+    /// Starts editing the first Loki source's query.
+    fn open_query_editor(&mut self) {
+        let found = self.live.as_ref().and_then(|l| l.loki_query());
+        match found {
+            Some((index, query)) => {
+                self.query_editor = Some(query_editor::QueryEditor::new(index, &query))
+            }
+            None => {
+                self.notice = Some("no Loki source to edit (give --loki URL --logql QUERY)".into())
+            }
+        }
+    }
+
+    fn query_tab(&mut self) {
+        let (Some(editor), Some(live)) = (&mut self.query_editor, &mut self.live) else {
+            return;
+        };
+        if let query_editor::Tab::Fetch { label } = editor.tab() {
+            live.fetch_labels(editor.source, label);
+        }
+    }
+
+    fn run_edited_query(&mut self) {
+        let (Some(editor), Some(live)) = (self.query_editor.take(), &mut self.live) else {
+            return;
+        };
+        match live.rerun(editor.source, &editor.input, &mut self.data) {
+            Ok(said) => self.notice = Some(said),
+            Err(e) => self.notice = Some(e),
+        }
+        self.detail.invalidate();
+        self.timeline.set_anchor(None);
+        self.refilter();
     }
 
     fn edit_search(&mut self, ev: KeyEvent) {
@@ -324,6 +399,10 @@ impl App {
                 }
                 None => self.frozen = Some(Vec::new()),
             },
+            Action::EditQuery => self.open_query_editor(),
+            Action::QueryComplete => self.query_tab(),
+            Action::QueryRun => self.run_edited_query(),
+            Action::QueryCancel => self.query_editor = None,
             Action::CancelLoading => {
                 if self.loading() {
                     self.cancel.cancel();

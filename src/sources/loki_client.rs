@@ -61,6 +61,41 @@ pub async fn count(client: &HttpClient, query: &str, window: TimeRange) -> Optio
     }
 }
 
+/// Label names (`label: None`) or one label's values over the window, for completing a query
+/// (`/loki/api/v1/labels`, `/loki/api/v1/label/NAME/values`).
+pub async fn labels(
+    client: &HttpClient,
+    label: Option<&str>,
+    window: TimeRange,
+) -> Result<Vec<String>, FetchError> {
+    let path = match label {
+        None => "/loki/api/v1/labels".to_string(),
+        Some(l) => format!(
+            "/loki/api/v1/label/{}/values",
+            l.replace(['/', '?', '#'], "")
+        ),
+    };
+    let params = [
+        ("start", window.start.0.to_string()),
+        ("end", window.end.0.to_string()),
+    ];
+    let body = client.get(&path, &params).await?;
+    let v: serde_json::Value = serde_json::from_str(&body)
+        .map_err(|e| FetchError::Transport(format!("labels: not JSON ({e})")))?;
+    // Loki leaves `data` out when there is nothing.
+    let mut out: Vec<String> = v
+        .get("data")
+        .and_then(|d| d.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    Ok(out)
+}
+
 /// Buckets of server-side counts drawn for a window too big to load.
 pub const COUNT_BUCKETS: i64 = 240;
 

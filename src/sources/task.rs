@@ -25,20 +25,57 @@ pub enum SourceMessage {
     },
     /// The source's report as it stands (counts, skipped records), while it keeps running.
     Update { source: usize, report: SourceReport },
+    /// Label names (`label: None`) or one label's values, for completing a Loki query.
+    Labels {
+        source: usize,
+        label: Option<String>,
+        values: Vec<String>,
+    },
     /// The task has ended (completed, failed or cancelled); its final report.
     Finished { source: usize, report: SourceReport },
 }
 
-/// Shared by the loop and its tasks: set once, and every task stops at its next record.
+/// Shared by the loop and its tasks: set once, and every task stops at its next record. A
+/// child is cancelled with its parent, or on its own (one source re-run, the others going on).
 #[derive(Debug, Clone, Default)]
-pub struct Cancel(Arc<AtomicBool>);
+pub struct Cancel {
+    own: Arc<AtomicBool>,
+    parent: Option<Arc<AtomicBool>>,
+}
 
 impl Cancel {
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.own.store(true, Ordering::Relaxed);
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.own.load(Ordering::Relaxed)
+            || self
+                .parent
+                .as_ref()
+                .is_some_and(|p| p.load(Ordering::Relaxed))
+    }
+
+    /// A token that this one cancels too.
+    pub fn child(&self) -> Cancel {
+        Cancel {
+            own: Arc::default(),
+            parent: Some(self.own.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_stops_with_its_parent_but_not_the_other_way() {
+        let parent = Cancel::default();
+        let (a, b) = (parent.child(), parent.child());
+        a.cancel();
+        assert!(a.is_cancelled() && !b.is_cancelled() && !parent.is_cancelled());
+        parent.cancel();
+        assert!(b.is_cancelled());
     }
 }

@@ -222,6 +222,25 @@ impl Store {
         displaced
     }
 
+    /// The store without the events of one source name (its query was replaced). Rebuilt
+    /// whole: a rare, explicit action.
+    pub fn without_source_name(&self, name: &str) -> Store {
+        let mut kept = Store::new();
+        let events: Vec<Event> = (0..self.rows.len() as u32)
+            .filter_map(|p| self.get(p))
+            .filter(|e| e.source_name() != name)
+            .map(|e| e.to_event())
+            .collect();
+        kept.ingest(events);
+        kept.series = self
+            .series
+            .iter()
+            .filter(|s| s.source_name != name)
+            .cloned()
+            .collect();
+        kept
+    }
+
     /// The arrival number of the event at a position.
     pub fn id_at(&self, pos: u32) -> Option<u32> {
         self.rows.get(pos as usize).map(|r| r.id)

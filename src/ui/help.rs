@@ -23,6 +23,7 @@ pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
             Context::Timeline => "Timeline",
             Context::Detail => "Detail",
             Context::Search => "Search line (other keys type)",
+            Context::Query => "Query line (other keys type)",
             Context::Help => "This help",
         };
         lines.push(Line::styled(title, t.get("ui.title")));

@@ -22,15 +22,17 @@ pub enum Context {
     Detail,
     Search,
     Help,
+    Query,
 }
 
 impl Context {
-    pub const ALL: [Context; 5] = [
+    pub const ALL: [Context; 6] = [
         Context::Global,
         Context::Timeline,
         Context::Detail,
         Context::Search,
         Context::Help,
+        Context::Query,
     ];
 
     pub fn name(self) -> &'static str {
@@ -40,6 +42,7 @@ impl Context {
             Context::Detail => "detail",
             Context::Search => "search",
             Context::Help => "help",
+            Context::Query => "query",
         }
     }
 }
@@ -193,6 +196,8 @@ struct KeymapFile {
     search: BTreeMap<String, String>,
     #[serde(default)]
     help: BTreeMap<String, String>,
+    #[serde(default)]
+    query: BTreeMap<String, String>,
 }
 
 /// The active bindings, in a stable order for the help screen.
@@ -265,6 +270,7 @@ impl Keymap {
             (Context::Detail, &file.detail),
             (Context::Search, &file.search),
             (Context::Help, &file.help),
+            (Context::Query, &file.query),
         ];
         for (ctx, table) in sections {
             for (key, action) in table {
@@ -291,6 +297,7 @@ impl Keymap {
     pub fn lookup(&self, ctx: Context, seq: &[KeyPress]) -> Lookup {
         let contexts: &[Context] = match ctx {
             Context::Search => &[Context::Search],
+            Context::Query => &[Context::Query],
             Context::Global => &[Context::Global],
             other => &[other, Context::Global],
         };

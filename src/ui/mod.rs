@@ -37,6 +37,27 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     metrics::draw(frame, areas.metrics, app);
     status::draw(frame, areas.status, app);
+    if let Some(editor) = app
+        .query_editor
+        .as_ref()
+        .filter(|e| !e.candidates.is_empty())
+    {
+        // Completion candidates on the row above the query line.
+        let y = areas.status.y.saturating_sub(1);
+        let row = ratatui::layout::Rect::new(0, y, areas.status.width, 1);
+        let list = format!(" Tab: {}", editor.candidates.join("  "));
+        let (spans, _) = text::untrusted(
+            &list,
+            row.width as usize,
+            app.theme.get("ui.bar"),
+            app.theme.get("ui.escaped"),
+        );
+        frame.render_widget(ratatui::widgets::Clear, row);
+        frame.render_widget(
+            Paragraph::new(Line::from(spans)).style(app.theme.get("ui.bar")),
+            row,
+        );
+    }
     if let Some(Overlay::Help { scroll }) = app.overlay {
         help::draw(frame, app, scroll);
     }

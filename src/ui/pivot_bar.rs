@@ -32,7 +32,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     right.push(Span::styled(format!(" │ {range} │"), bar));
     let counts = app.data.store.counts_by_source();
     for kind in SourceKind::ALL {
-        let reports: Vec<_> = app.data.reports.iter().filter(|r| r.kind == kind).collect();
+        let reports: Vec<_> = app
+            .data
+            .reports
+            .iter()
+            .filter(|r| r.kind == kind && !r.retired)
+            .collect();
         if reports.is_empty() {
             continue;
         }
