@@ -69,7 +69,7 @@ fn a_pivot_is_pushed_down_for_the_part_of_the_window_left_on_the_server() {
     );
 
     let pivots = vec!["user=mallory".parse().unwrap()];
-    let said = live.push_down(&pivots, &mut data);
+    let said = live.push_down(&pivots, None, &mut data);
     assert_eq!(said.len(), 2, "{said:?}");
     assert!(
         said[0].contains("user=mallory pushed down to loki-prod"),
@@ -109,8 +109,23 @@ fn a_pivot_is_pushed_down_for_the_part_of_the_window_left_on_the_server() {
     );
     assert_eq!(pages[0].param("end"), Some(oldest.0.to_string().as_str()));
     // The same pivot again (back, then forward) asks nothing more.
-    assert!(live.push_down(&pivots, &mut data).is_empty());
+    assert!(live.push_down(&pivots, None, &mut data).is_empty());
     assert_eq!(data.reports.len(), 3);
+    // A search narrows too: it goes down as a case-insensitive subsequence.
+    let said = live.push_down(&pivots, Some("xmrig"), &mut data);
+    assert!(
+        said[0].contains("user=mallory & search \"xmrig\" pushed down to loki-prod"),
+        "{said:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server
+        .requests_to("/loki/api/v1/query_range")
+        .iter()
+        .any(|r| r.param("query") == Some("{job=\"sshd\"} |= \"mallory\" |~ \"(?i)x.*m.*r.*i.*g\""))
+    {
+        assert!(Instant::now() < deadline, "the search was not pushed down");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Loki's label endpoints and a streams answer that follows the query asked.

@@ -19,8 +19,8 @@ pub struct LiveSources {
     pub tables: EntityTables,
     pub cancel: Cancel,
     pub tx: SyncSender<SourceMessage>,
-    /// (report index, pivots) already pushed down, so going back and forth does not repeat.
-    pushed: HashSet<(usize, Vec<Pivot>)>,
+    /// (report index, pivots, search) already pushed down, so going back and forth does not repeat.
+    pushed: HashSet<(usize, Vec<Pivot>, Option<String>)>,
 }
 
 impl LiveSources {
@@ -140,9 +140,15 @@ impl LiveSources {
 
     /// For each source that left part of its window on the server, asks the server for that
     /// part again with the pivots pushed down. Returns what was done, for the status line.
-    pub fn push_down(&mut self, pivots: &[Pivot], data: &mut Loaded) -> Vec<String> {
+    pub fn push_down(
+        &mut self,
+        pivots: &[Pivot],
+        search: Option<&str>,
+        data: &mut Loaded,
+    ) -> Vec<String> {
         let mut said = Vec::new();
-        if pivots.is_empty() {
+        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        if pivots.is_empty() && search.is_none() {
             return said;
         }
         for (index, spec) in self.specs.clone() {
@@ -154,16 +160,17 @@ impl LiveSources {
             else {
                 continue;
             };
-            if !self.pushed.insert((index, pivots.to_vec())) {
+            if !self
+                .pushed
+                .insert((index, pivots.to_vec(), search.map(str::to_string)))
+            {
                 continue;
             }
             let name = report.name.clone();
-            let label = pivots
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>()
-                .join(" & ");
-            let Some(mut narrowed) = pushdown::narrow(&spec, pivots, &self.tables) else {
+            let mut parts: Vec<String> = pivots.iter().map(|p| p.to_string()).collect();
+            parts.extend(search.map(|s| format!("search \"{s}\"")));
+            let label = parts.join(" & ");
+            let Some(mut narrowed) = pushdown::narrow(&spec, pivots, search, &self.tables) else {
                 said.push(format!(
                     "{name}: {label} filtered locally ({left} events stay on the server)"
                 ));

@@ -131,7 +131,11 @@ impl App {
     /// partial.
     fn pivot_changed(&mut self) {
         if let Some(live) = &mut self.live {
-            let said = live.push_down(self.history.current(), &mut self.data);
+            let search = self
+                .search
+                .is_active()
+                .then_some(self.search.input.as_str());
+            let said = live.push_down(self.history.current(), search, &mut self.data);
             if let Some(first) = said.into_iter().next() {
                 self.notice = Some(first);
             }
@@ -462,7 +466,13 @@ impl App {
                 }
             }
             Action::Search => self.search.editing = true,
-            Action::SearchAccept => self.search.editing = false,
+            Action::SearchAccept => {
+                self.search.editing = false;
+                // A search narrows the window too: ask the servers that kept part of it.
+                if self.search.is_active() && self.live.is_some() {
+                    self.pivot_changed();
+                }
+            }
             Action::SearchCancel => {
                 self.search.editing = false;
                 self.search.input.clear();

@@ -14,9 +14,18 @@ use super::EntityTables;
 use crate::model::EntityKey;
 use crate::store::Pivot;
 
-/// The spec narrowed by the pivots, or `None` when this backend cannot take them.
-pub fn narrow(spec: &SourceSpec, pivots: &[Pivot], tables: &EntityTables) -> Option<SourceSpec> {
-    if pivots.is_empty() {
+/// The spec narrowed by the pivots and the search, or `None` when this backend cannot take
+/// them. The search is casefile's fuzzy search; what the server gets is a superset of it (a
+/// case-insensitive subsequence for Loki, every word as a substring of `message` for
+/// Elasticsearch), and the local search still decides.
+pub fn narrow(
+    spec: &SourceSpec,
+    pivots: &[Pivot],
+    search: Option<&str>,
+    tables: &EntityTables,
+) -> Option<SourceSpec> {
+    let search = search.map(str::trim).filter(|s| !s.is_empty());
+    if pivots.is_empty() && search.is_none() {
         return None;
     }
     match spec {
@@ -34,6 +43,17 @@ pub fn narrow(spec: &SourceSpec, pivots: &[Pivot], tables: &EntityTables) -> Opt
             }
             for p in pivots {
                 narrowed.push_str(&format!(" |= \"{}\"", logql_escape(&line_value(p))));
+            }
+            if let Some(text) = search {
+                let subsequence: Vec<String> = text
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .map(|c| regex_escape(c))
+                    .collect();
+                narrowed.push_str(&format!(
+                    " |~ \"(?i){}\"",
+                    logql_escape(&subsequence.join(".*"))
+                ));
             }
             Some(SourceSpec::Loki {
                 endpoint: endpoint.clone(),
@@ -77,6 +97,13 @@ pub fn narrow(spec: &SourceSpec, pivots: &[Pivot], tables: &EntityTables) -> Opt
                     .collect();
                 clauses.push(format!("({})", terms.join(" OR ")));
             }
+            if let Some(text) = search {
+                let words: Vec<String> = text
+                    .split_whitespace()
+                    .map(|w| format!("message:*{}*", lucene_escape(&w.to_lowercase())))
+                    .collect();
+                clauses.push(format!("({})", words.join(" AND ")));
+            }
             Some(SourceSpec::Elasticsearch {
                 endpoint: endpoint.clone(),
                 index: index.clone(),
@@ -102,6 +129,15 @@ fn short_form(p: &Pivot) -> String {
         EntityKey::Container => crate::model::entity::short_container_id(&v),
         EntityKey::Commit => v.chars().take(7).collect(),
         _ => v,
+    }
+}
+
+/// One character as a literal in an RE2 regular expression.
+fn regex_escape(c: char) -> String {
+    if "\\.+*?()|[]{}^$".contains(c) {
+        format!("\\{c}")
+    } else {
+        c.to_string()
     }
 }
 
@@ -139,7 +175,7 @@ mod tests {
             endpoint: Endpoint::new("http://l"),
             query: "{job=\"sshd\"}".into(),
         };
-        match narrow(&loki, &[user.clone(), container.clone()], &tables).unwrap() {
+        match narrow(&loki, &[user.clone(), container.clone()], None, &tables).unwrap() {
             SourceSpec::Loki { query, .. } => {
                 assert_eq!(
                     query,
@@ -152,23 +188,37 @@ mod tests {
             endpoint: Endpoint::new("http://l"),
             query: "sum(rate({job=\"x\"}[1m]))".into(),
         };
-        assert!(narrow(&metric, std::slice::from_ref(&user), &tables).is_none());
+        assert!(narrow(&metric, std::slice::from_ref(&user), None, &tables).is_none());
         let es = SourceSpec::Elasticsearch {
             endpoint: Endpoint::new("http://e"),
             index: "logs-*".into(),
             query: Some("event.kind:alert".into()),
         };
-        match narrow(&es, &[user, container], &tables).unwrap() {
+        match narrow(&es, &[user, container], None, &tables).unwrap() {
             SourceSpec::Elasticsearch { query: Some(q), .. } => {
                 assert!(q.starts_with("(event.kind:alert) AND (user.name:\"mal\\\"lory\" OR user.target.name:\"mal\\\"lory\")"), "{q}");
                 assert!(q.ends_with("(container.id:5f2c1a9b3d4e*)"), "{q}");
             }
             other => panic!("{other:?}"),
         }
+        // A search becomes a case-insensitive subsequence for Loki, substrings for ES.
+        match narrow(&loki, &[], Some("xm.rig"), &tables).unwrap() {
+            SourceSpec::Loki { query, .. } => {
+                assert_eq!(query, "{job=\"sshd\"} |~ \"(?i)x.*m.*\\\\..*r.*i.*g\"")
+            }
+            other => panic!("{other:?}"),
+        }
+        match narrow(&es, &[], Some("Drop exec"), &tables).unwrap() {
+            SourceSpec::Elasticsearch { query: Some(q), .. } => assert_eq!(
+                q,
+                "(event.kind:alert) AND (message:*drop* AND message:*exec*)"
+            ),
+            other => panic!("{other:?}"),
+        }
         let prom = SourceSpec::Prometheus {
             endpoint: Endpoint::new("http://p"),
             queries: vec!["up".into()],
         };
-        assert!(narrow(&prom, &["pod=x".parse().unwrap()], &tables).is_none());
+        assert!(narrow(&prom, &["pod=x".parse().unwrap()], None, &tables).is_none());
     }
 }
