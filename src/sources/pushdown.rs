@@ -48,7 +48,7 @@ pub fn narrow(
                 let subsequence: Vec<String> = text
                     .chars()
                     .filter(|c| !c.is_whitespace())
-                    .map(|c| regex_escape(c))
+                    .map(regex_escape)
                     .collect();
                 narrowed.push_str(&format!(
                     " |~ \"(?i){}\"",
