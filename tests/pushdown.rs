@@ -126,6 +126,33 @@ fn a_pivot_is_pushed_down_for_the_part_of_the_window_left_on_the_server() {
         assert!(Instant::now() < deadline, "the search was not pushed down");
         std::thread::sleep(Duration::from_millis(20));
     }
+
+    // Loading older events: the original query, for the part before the oldest loaded; the
+    // new task takes over the count of what is left, so nothing is counted twice.
+    let before = server.requests_to("/loki/api/v1/query_range").len();
+    let said = live.load_older(&mut data);
+    assert!(
+        said[0].contains("loki-prod: loading older events (5000 were left on the server)"),
+        "{said:?}"
+    );
+    assert_eq!(data.reports[0].not_loaded, None);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let older = loop {
+        let asked = server.requests_to("/loki/api/v1/query_range");
+        if let Some(r) = asked[before..]
+            .iter()
+            .find(|r| r.param("query") == Some("{job=\"sshd\"}"))
+        {
+            break r.clone();
+        }
+        assert!(Instant::now() < deadline, "older events were not asked for");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(older.param("end"), Some(oldest.0.to_string().as_str()));
+    assert_eq!(
+        older.param("start"),
+        Some(window.start.0.to_string().as_str())
+    );
 }
 
 /// Loki's label endpoints and a streams answer that follows the query asked.

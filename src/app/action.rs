@@ -33,6 +33,7 @@ pub enum Action {
     QueryComplete,
     QueryRun,
     QueryCancel,
+    LoadOlder,
 }
 
 /// `(action, name in keymap files, what it does)`.
@@ -108,6 +109,11 @@ pub const REGISTRY: &[(Action, &str, &str)] = &[
         Action::QueryCancel,
         "query_cancel",
         "Leave the query unchanged",
+    ),
+    (
+        Action::LoadOlder,
+        "load_older",
+        "Load the next part of a window too big to load at once",
     ),
 ];
 

@@ -93,6 +93,51 @@ impl LiveSources {
         });
     }
 
+    /// Loads the next part of each window that stayed on the server: up to another budget of
+    /// events, the newest first, before the oldest loaded so far. The new task takes over the
+    /// count of what is left.
+    pub fn load_older(&mut self, data: &mut Loaded) -> Vec<String> {
+        let mut said = Vec::new();
+        for (index, spec) in self.specs.clone() {
+            let Some(report) = data.reports.get_mut(index) else {
+                continue;
+            };
+            let (Some(left), Some(oldest)) =
+                (report.not_loaded.filter(|n| *n > 0), report.oldest_loaded)
+            else {
+                continue;
+            };
+            report.not_loaded = None;
+            let name = report.name.clone();
+            let options = RunOptions {
+                window: crate::model::TimeRange::new(self.options.window.start, oldest),
+                follow: false,
+                budget: self.options.budget,
+            };
+            let source = data.reports.len();
+            let tx = self.tx.clone();
+            let cancel = self.cancel.child();
+            let placeholder = runner::spawn(
+                spec.clone(),
+                source,
+                options,
+                self.tables.clone(),
+                cancel.clone(),
+                move |m| tx.send(m).is_ok(),
+            );
+            data.reports.push(placeholder);
+            self.specs.push((source, spec));
+            self.cancels.push((source, cancel));
+            said.push(format!(
+                "{name}: loading older events ({left} were left on the server)"
+            ));
+        }
+        if said.is_empty() {
+            said.push("every source loaded its whole window".into());
+        }
+        said
+    }
+
     /// Replaces a Loki source's query: its task is stopped, its events leave the store, and a
     /// new task reads the window with the new query.
     pub fn rerun(

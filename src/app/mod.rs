@@ -404,6 +404,12 @@ impl App {
                 None => self.frozen = Some(Vec::new()),
             },
             Action::EditQuery => self.open_query_editor(),
+            Action::LoadOlder => {
+                self.notice = Some(match &mut self.live {
+                    Some(live) => live.load_older(&mut self.data).join("; "),
+                    None => "no live source to load from".into(),
+                });
+            }
             Action::QueryComplete => self.query_tab(),
             Action::QueryRun => self.run_edited_query(),
             Action::QueryCancel => self.query_editor = None,
