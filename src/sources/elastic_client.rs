@@ -2,10 +2,10 @@
 //! with a tiebreaker until the window is done, then the point in time closed.
 //!
 //! Elasticsearch opens a PIT at `POST /INDEX/_pit`; OpenSearch at
-//! `POST /INDEX/_search/point_in_time`. Which one answers is found out: the
-//! Elasticsearch path is tried first. When neither is allowed (a read-only role without the privilege), paging
-//! falls back to plain `search_after` on the index, which is exact for data that is not
-//! being written in the window.
+//! `POST /INDEX/_search/point_in_time`. Which one answers is found out: the Elasticsearch
+//! path is tried first. When neither is allowed (a read-only role without the privilege),
+//! paging falls back to plain `search_after` on the index, which is exact for data that is
+//! not being written in the window.
 
 use super::http::{FetchError, HttpClient};
 use super::task::SourceMessage;
