@@ -181,6 +181,14 @@ impl Loaded {
         for msg in rx {
             self.apply(msg);
         }
+        // Every task ends with a final report; one that did not has died.
+        for r in &mut self.reports {
+            if r.progress.is_some() {
+                r.progress = None;
+                r.error
+                    .get_or_insert_with(|| "the source stopped without a final report".into());
+            }
+        }
     }
 
     pub fn total_skipped(&self) -> usize {
@@ -268,7 +276,15 @@ pub fn spawn_falco_file(
         drop(file);
         let path = std::path::PathBuf::from(path);
         std::thread::spawn(move || {
-            falco_follow::follow(&path, source, &table, &cancel, &mut report, &send);
+            let outcome = crate::sources::task::catch_panic(|| {
+                falco_follow::follow(&path, source, &table, &cancel, &mut report, &send)
+            });
+            if let Err(panic) = outcome {
+                report.error = Some(format!(
+                    "internal error, this source stopped: {}",
+                    crate::sanitize::line(&panic)
+                ));
+            }
             report.progress = None;
             report.live = false;
             report.cancelled = true;
@@ -291,12 +307,24 @@ pub fn spawn_falco_file(
                 total,
             });
         };
-        let (stats, err) = falco::read_lines(
-            BufReader::with_capacity(1 << 20, reader),
-            &name,
-            &table,
-            sink,
-        );
+        let outcome = crate::sources::task::catch_panic(|| {
+            falco::read_lines(
+                BufReader::with_capacity(1 << 20, reader),
+                &name,
+                &table,
+                sink,
+            )
+        });
+        let (stats, err) = match outcome {
+            Ok(done) => done,
+            Err(panic) => {
+                report.error = Some(format!(
+                    "internal error, this source stopped: {}",
+                    crate::sanitize::line(&panic)
+                ));
+                (falco::LineStats::default(), None)
+            }
+        };
         report.progress = None;
         report.cancelled = cancel.is_cancelled();
         if let Some(e) = err.filter(|_| !report.cancelled) {

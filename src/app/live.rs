@@ -77,12 +77,16 @@ impl LiveSources {
             else {
                 return;
             };
-            let values = rt.block_on(async {
-                let client = crate::sources::http::HttpClient::new(&endpoint, cancel).ok()?;
-                crate::sources::loki_client::labels(&client, label.as_deref(), window)
-                    .await
-                    .ok()
-            });
+            let values = crate::sources::task::catch_panic(|| {
+                rt.block_on(async {
+                    let client = crate::sources::http::HttpClient::new(&endpoint, cancel).ok()?;
+                    crate::sources::loki_client::labels(&client, label.as_deref(), window)
+                        .await
+                        .ok()
+                })
+            })
+            .ok()
+            .flatten();
             if let Some(values) = values {
                 let _ = tx.send(SourceMessage::Labels {
                     source: index,

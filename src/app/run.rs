@@ -25,6 +25,7 @@ pub fn run(mut app: App, sources: Receiver<SourceMessage>) -> std::io::Result<()
     // ratatui::init enters raw mode and the alternate screen, and installs a panic hook that
     // restores the terminal before the panic message is printed.
     let mut terminal = ratatui::init();
+    quiet_panics_off_the_ui_thread();
     let result = event_loop(&mut terminal, &mut app, sources);
     ratatui::restore();
     result
@@ -107,4 +108,17 @@ fn handle_term(app: &mut App, ev: Event) -> bool {
         _ => return false,
     }
     true
+}
+
+/// ratatui's hook restores the terminal on any panic, whichever thread. A source task's panic
+/// is caught and reported as that source's error, so it must neither restore the terminal
+/// under a running UI nor print over the screen; only a panic of the UI thread does both.
+fn quiet_panics_off_the_ui_thread() {
+    let ui_thread = std::thread::current().id();
+    let restore_and_report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == ui_thread {
+            restore_and_report(info);
+        }
+    }));
 }

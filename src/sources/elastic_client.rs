@@ -296,10 +296,21 @@ pub async fn run(
         match elastic::parse_response(&text, &name, table) {
             Ok(parsed) => {
                 report.skipped.merge(parsed.skipped);
-                if let Some(last) = parsed.events.iter().map(|e| e.ts).max() {
+                // Progress runs from the end when reading newest first.
+                let edge = if newest_first {
+                    parsed.events.iter().map(|e| e.ts).min()
+                } else {
+                    parsed.events.iter().map(|e| e.ts).max()
+                };
+                if let Some(edge) = edge {
+                    let done = if newest_first {
+                        window.end.0.saturating_sub(edge.0)
+                    } else {
+                        edge.0.saturating_sub(window.start.0)
+                    };
                     send(SourceMessage::Progress {
                         source,
-                        done: (last.0 - window.start.0).max(0) as u64,
+                        done: done.max(0) as u64,
                         total: Some(span),
                     });
                 }

@@ -67,7 +67,14 @@ pub fn spawn(
         else {
             return;
         };
-        rt.block_on(serve(listener, shared.clone(), cancel));
+        let outcome =
+            super::task::catch_panic(|| rt.block_on(serve(listener, shared.clone(), cancel)));
+        if let (Err(panic), Ok(mut r)) = (outcome, shared.report.lock()) {
+            r.error = Some(format!(
+                "internal error, the receiver stopped: {}",
+                crate::sanitize::line(&panic)
+            ));
+        }
         let report = shared.report.lock().map(|mut r| {
             r.live = false;
             r.cancelled = true;

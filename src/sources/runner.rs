@@ -26,19 +26,25 @@ pub struct RunOptions {
     pub budget: usize,
 }
 
-/// A window with both ends set: open ends become "now" and "an hour before the end".
+/// The latest instant a live window may reach (year 2116): far enough for anyone, and it
+/// keeps `end - start` and the steps added to it inside an i64.
+const LATEST: i64 = i64::MAX / 2;
+
+/// A window with both ends set: open ends become "now" and "an hour before the end"; no
+/// backend has data before 1970, so the start is never earlier.
 pub fn resolve_window(window: TimeRange, now: Timestamp) -> TimeRange {
     let end = if window.end == Timestamp::MAX {
         now
     } else {
         window.end
     };
+    let end = Timestamp(end.0.clamp(1, LATEST));
     let start = if window.start == Timestamp::MIN {
         end.saturating_sub_nanos(DEFAULT_WINDOW_NS)
     } else {
         window.start
     };
-    TimeRange::new(start, end)
+    TimeRange::new(Timestamp(start.0.clamp(0, end.0)), end)
 }
 
 fn kind_of(spec: &SourceSpec) -> SourceKind {
@@ -83,65 +89,73 @@ pub fn spawn(
                 return;
             }
         };
-        runtime.block_on(async {
-            match HttpClient::new(&endpoint, cancel.clone()) {
-                Err(e) => report.error = Some(e),
-                Ok(client) => match &spec {
-                    SourceSpec::Prometheus { queries, .. } => {
-                        prometheus_client::run(
-                            &client,
-                            queries,
-                            window,
-                            &tables.prometheus,
-                            source,
-                            &mut report,
-                            &send,
-                        )
-                        .await
-                    }
-                    SourceSpec::Loki { query, endpoint } => {
-                        super::loki_client::run(
-                            &client,
-                            query,
-                            window,
-                            budget,
-                            &tables.loki,
-                            source,
-                            &mut report,
-                            &send,
-                        )
-                        .await;
-                        if follow && report.error.is_none() && !cancel.is_cancelled() {
-                            super::loki_client::tail(
-                                endpoint,
+        let outcome = super::task::catch_panic(|| {
+            runtime.block_on(async {
+                match HttpClient::new(&endpoint, cancel.clone()) {
+                    Err(e) => report.error = Some(e),
+                    Ok(client) => match &spec {
+                        SourceSpec::Prometheus { queries, .. } => {
+                            prometheus_client::run(
+                                &client,
+                                queries,
+                                window,
+                                &tables.prometheus,
+                                source,
+                                &mut report,
+                                &send,
+                            )
+                            .await
+                        }
+                        SourceSpec::Loki { query, endpoint } => {
+                            super::loki_client::run(
+                                &client,
                                 query,
-                                window.end.0,
+                                window,
+                                budget,
                                 &tables.loki,
                                 source,
                                 &mut report,
-                                &cancel,
                                 &send,
                             )
                             .await;
+                            if follow && report.error.is_none() && !cancel.is_cancelled() {
+                                super::loki_client::tail(
+                                    endpoint,
+                                    query,
+                                    window.end.0,
+                                    &tables.loki,
+                                    source,
+                                    &mut report,
+                                    &cancel,
+                                    &send,
+                                )
+                                .await;
+                            }
                         }
-                    }
-                    SourceSpec::Elasticsearch { index, query, .. } => {
-                        super::elastic_client::run(
-                            &client,
-                            index,
-                            query.as_deref(),
-                            window,
-                            budget,
-                            &tables.elasticsearch,
-                            source,
-                            &mut report,
-                            &send,
-                        )
-                        .await
-                    }
-                },
-            }
+                        SourceSpec::Elasticsearch { index, query, .. } => {
+                            super::elastic_client::run(
+                                &client,
+                                index,
+                                query.as_deref(),
+                                window,
+                                budget,
+                                &tables.elasticsearch,
+                                source,
+                                &mut report,
+                                &send,
+                            )
+                            .await
+                        }
+                    },
+                }
+            })
         });
+        if let Err(panic) = outcome {
+            report.error = Some(format!(
+                "internal error, this source stopped: {}",
+                crate::sanitize::line(&panic)
+            ));
+        }
         report.progress = None;
         report.cancelled |= cancel.is_cancelled();
         send(SourceMessage::Finished { source, report });
@@ -161,5 +175,13 @@ mod tests {
         let from = Timestamp(5_000 * 1_000_000_000);
         let w = resolve_window(TimeRange::new(from, Timestamp::MAX), now);
         assert_eq!((w.start, w.end), (from, now));
+        // Absurd ends are brought back to where arithmetic on them is safe.
+        let ancient = Timestamp::parse_rfc3339("1700-01-01T00:00:00Z").unwrap();
+        let w = resolve_window(TimeRange::new(ancient, Timestamp(i64::MAX - 1)), now);
+        assert_eq!(w.start, Timestamp(0));
+        assert!(
+            w.end.0.checked_sub(w.start.0).is_some()
+                && w.end.0.checked_add(w.end.0 - w.start.0).is_some()
+        );
     }
 }

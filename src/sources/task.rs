@@ -35,6 +35,18 @@ pub enum SourceMessage {
     Finished { source: usize, report: SourceReport },
 }
 
+/// Runs a task's body, turning a panic into its message: a bug in one source must end that
+/// source with an error, not the program (and never print over the screen).
+pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string())
+    })
+}
+
 /// Shared by the loop and its tasks: set once, and every task stops at its next record. A
 /// child is cancelled with its parent, or on its own (one source re-run, the others going on).
 #[derive(Debug, Clone, Default)]
