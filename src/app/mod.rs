@@ -157,8 +157,15 @@ impl App {
                 )
             }
         });
+        let before = std::mem::take(&mut self.base);
         self.base = self.data.store.select(&self.query());
-        self.search.restart(&self.base);
+        // Events only appended (a live source): the running search takes the new ones on;
+        // anything else starts it again.
+        let appended = self.base.len() >= before.len() && self.base[..before.len()] == before[..];
+        match &mut self.search.job {
+            Some(job) if appended => job.extend(&self.base[before.len()..]),
+            _ => self.search.restart(&self.base),
+        }
         self.show_current();
     }
 
@@ -268,6 +275,8 @@ impl App {
             self.timeline
                 .set_anchor(chosen.and_then(|id| self.data.store.pos_of(id)));
             self.detail.invalidate();
+            // The search's candidates and results are positions too: start it again.
+            self.search.job = None;
             self.refilter();
         } else if finished {
             self.refilter();
@@ -396,8 +405,21 @@ impl App {
             }
             Action::Freeze => match self.frozen.take() {
                 Some(waiting) => {
+                    // Everything that waited goes into the store at once, then one refilter
+                    // (not one per message).
+                    let chosen = self
+                        .timeline
+                        .anchor()
+                        .and_then(|p| self.data.store.id_at(p));
+                    let mut moved = false;
                     for msg in waiting {
-                        self.on_source(msg);
+                        moved |= self.data.apply(msg).is_some();
+                    }
+                    if moved {
+                        self.timeline
+                            .set_anchor(chosen.and_then(|id| self.data.store.pos_of(id)));
+                        self.detail.invalidate();
+                        self.search.job = None;
                     }
                     self.refilter();
                 }

@@ -27,15 +27,42 @@ struct EventLine<'a> {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum RawOrText<'a> {
-    Json(&'a RawValue),
+    Json(Box<RawValue>),
     Text(&'a str),
+}
+
+/// JSON text without the whitespace between tokens (strings untouched), so that one record
+/// stays one line and nothing outside a string needs escaping.
+fn compact_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
 }
 
 pub fn event_json_line(e: &EventRef<'_>) -> String {
     let raw_text = e.raw();
-    let raw = serde_json::from_str::<&RawValue>(raw_text)
-        .map(RawOrText::Json)
-        .unwrap_or(RawOrText::Text(raw_text));
+    let raw = match serde_json::from_str::<&RawValue>(raw_text) {
+        Ok(_) => RawValue::from_string(compact_json(raw_text))
+            .map(RawOrText::Json)
+            .unwrap_or(RawOrText::Text(raw_text)),
+        Err(_) => RawOrText::Text(raw_text),
+    };
     let line = EventLine {
         ts: e.ts().to_rfc3339(),
         source: e.source().as_str(),
@@ -134,6 +161,15 @@ pub fn metric_title(series_name: &str, value: f64, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_records_lose_only_the_whitespace_between_tokens() {
+        let raw = "{\"a\": 1,\t\"b\" :\n [ \"x y\\\" z\" ] }";
+        assert_eq!(compact_json(raw), "{\"a\":1,\"b\":[\"x y\\\" z\"]}");
+        let a: serde_json::Value = serde_json::from_str(raw).unwrap();
+        let b: serde_json::Value = serde_json::from_str(&compact_json(raw)).unwrap();
+        assert_eq!(a, b);
+    }
 
     #[test]
     fn json_lines_escape_what_terminals_interpret_and_stay_equal() {

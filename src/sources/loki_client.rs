@@ -198,6 +198,9 @@ pub async fn run(
                 return;
             }
         };
+        // Every entry the server returned counts towards a full page, malformed or not:
+        // otherwise one bad entry would make a full page look like the last one.
+        let received = parsed.events.len() + parsed.skipped.skipped;
         report.skipped.merge(parsed.skipped);
         if !parsed.series.is_empty() {
             report.series += parsed.series.len();
@@ -206,7 +209,6 @@ pub async fn run(
                 series: parsed.series,
             });
         }
-        let received = parsed.events.len();
         let page_edge = if newest_first {
             parsed.events.iter().map(|e| e.ts.0).min()
         } else {

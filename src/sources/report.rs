@@ -30,7 +30,8 @@ impl SkipReport {
             }
             self.samples.push(SkipSample {
                 line,
-                reason: reason.into(),
+                // Reasons quote the record (a bad timestamp, say): untrusted too.
+                reason: crate::sanitize::line(&reason.into()).into_owned(),
                 excerpt: crate::sanitize::line(&excerpt).into_owned(),
             });
         }

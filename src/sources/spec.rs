@@ -59,22 +59,22 @@ impl Endpoint {
     pub fn new(url: &str) -> Endpoint {
         let url = url.trim().trim_end_matches('/');
         let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
-        let (host_part, path) = match rest.find('/') {
+        // Credentials end at the last `@`: a password may hold `/` or `@` unencoded, and it
+        // must never end up in the host, the name or a message.
+        let (auth, rest) = match rest.rsplit_once('@') {
+            Some((userinfo, after)) => {
+                let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+                let auth = Auth::Basic {
+                    user: percent_decode(user),
+                    password: percent_decode(password),
+                };
+                (auth, after)
+            }
+            None => (Auth::None, rest),
+        };
+        let (host, path) = match rest.find('/') {
             Some(i) => rest.split_at(i),
             None => (rest, ""),
-        };
-        let (auth, host) = match host_part.rsplit_once('@') {
-            Some((userinfo, host)) => {
-                let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-                (
-                    Auth::Basic {
-                        user: user.to_string(),
-                        password: password.to_string(),
-                    },
-                    host,
-                )
-            }
-            None => (Auth::None, host_part),
         };
         Endpoint {
             name: host.to_string(),
@@ -85,6 +85,31 @@ impl Endpoint {
             timeout: Duration::from_secs(30),
         }
     }
+}
+
+/// `%2F` → `/`; invalid escapes are kept as written.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A source to read, live or from a file.
@@ -144,6 +169,24 @@ mod tests {
             }
         );
         assert!(!format!("{e:?}").contains("hunter2"));
+        let slashed = Endpoint::new("https://admin:s3cr/et@127.0.0.1:1/x");
+        assert_eq!(slashed.name, "127.0.0.1:1");
+        assert_eq!(slashed.url, "https://127.0.0.1:1/x");
+        assert_eq!(
+            slashed.auth,
+            Auth::Basic {
+                user: "admin".into(),
+                password: "s3cr/et".into()
+            }
+        );
+        let encoded = Endpoint::new("http://u%40x:p%2Fw@h");
+        assert_eq!(
+            encoded.auth,
+            Auth::Basic {
+                user: "u@x".into(),
+                password: "p/w".into()
+            }
+        );
         let plain = Endpoint::new("127.0.0.1:9090");
         assert_eq!(plain.url, "http://127.0.0.1:9090");
         assert_eq!(plain.auth, Auth::None);

@@ -19,7 +19,9 @@ impl SearchJob {
             candidates,
             next: 0,
             results: Vec::new(),
-            matcher: SkimMatcherV2::default().smart_case(),
+            // The matcher's score matrix is pattern × text; a cap keeps one huge log line
+            // from taking seconds and hundreds of megabytes.
+            matcher: SkimMatcherV2::default().smart_case().element_limit(1 << 18),
         }
     }
 
@@ -41,6 +43,13 @@ impl SearchJob {
     /// any short query somewhere in a long log line (`xmrig` in "…eXec … Mount … ReadIng"),
     /// which is noise to a responder; a match must span at most two columns per query letter.
     fn matches(&self, text: &str) -> bool {
+        // The first 4 KiB of a message is what a responder reads; a multi-megabyte line is
+        // searched there, not everywhere.
+        let mut end = text.len().min(4096);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = &text[..end];
         if self.matcher.fuzzy_match(text, &self.query).is_none() {
             return false;
         }
@@ -51,6 +60,12 @@ impl SearchJob {
             (Some(a), Some(b)) => b - a <= 2 * self.query.chars().count(),
             _ => true,
         }
+    }
+
+    /// More candidates after the ones already given (events appended to the view): the search
+    /// goes on instead of starting again.
+    pub fn extend(&mut self, more: &[u32]) {
+        self.candidates.extend_from_slice(more);
     }
 
     pub fn run_to_end(mut self, store: &Store) -> Vec<u32> {

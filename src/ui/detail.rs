@@ -137,16 +137,28 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
         lines.push(field("tags", &tags.join(" ")));
     }
     lines.push(Line::styled(" raw record", label));
+    // A frame draws at most this many rows of a raw record: a multi-megabyte record is cut,
+    // with a pointer to where the whole of it can be read.
+    const MAX_ROWS: usize = 4_000;
     for raw_line in app.detail.raw_pretty.lines() {
-        lines.extend(text::wrap_untrusted(
-            vec![Span::raw(" ")],
-            raw_line,
-            width,
-            t.get("ui"),
-            esc,
-        ));
+        if lines.len() >= MAX_ROWS {
+            lines.push(Line::styled(
+                " … the record goes on; `casefile query --format jsonl` prints it whole",
+                t.get("ui.muted"),
+            ));
+            break;
+        }
+        // Never wrap more of a line than the rows left can show.
+        let room = (MAX_ROWS - lines.len()) * width.max(1);
+        let cut = match raw_line.char_indices().nth(room) {
+            Some((i, _)) => &raw_line[..i],
+            None => raw_line,
+        };
+        let mut rows = text::wrap_untrusted(vec![Span::raw(" ")], cut, width, t.get("ui"), esc);
+        rows.truncate(MAX_ROWS.saturating_sub(lines.len()).max(1));
+        lines.extend(rows);
     }
-    let total = lines.len() as u16;
+    let total = lines.len().min(u16::MAX as usize) as u16;
     let mut scroll = app.detail.scroll.min(total.saturating_sub(inner.height));
     // Keep the chosen entity on screen.
     if let Some(c) = cursor_line {
