@@ -37,6 +37,9 @@ pub struct SourceReport {
     pub insecure: bool,
     /// Replaced by a re-run with another query: its late messages are ignored.
     pub retired: bool,
+    /// Reads part of a window other tasks read too (a pushed-down pivot, older events): its
+    /// events are checked against the store so none is held twice.
+    pub overlaps: bool,
 }
 
 impl SourceReport {
@@ -57,6 +60,7 @@ impl SourceReport {
             oldest_loaded: None,
             insecure: false,
             retired: false,
+            overlaps: false,
         }
     }
 
@@ -126,7 +130,12 @@ impl Loaded {
         }
         match msg {
             SourceMessage::Labels { .. } => {}
-            SourceMessage::Batch { events, .. } => return self.store.ingest(events),
+            SourceMessage::Batch { mut events, .. } => {
+                if self.reports.get(source).is_some_and(|r| r.overlaps) {
+                    events.retain(|e| !self.store.holds(e.ts, e.source, &e.raw));
+                }
+                return self.store.ingest(events);
+            }
             SourceMessage::Series { series, .. } => self.store.add_series(series),
             SourceMessage::Counts { counts, .. } => self.server_counts.push(counts),
             SourceMessage::Progress {
@@ -144,9 +153,10 @@ impl Loaded {
                     r.live = true;
                 }
             }
-            SourceMessage::Finished { source, report }
-            | SourceMessage::Update { source, report } => {
+            SourceMessage::Finished { source, mut report }
+            | SourceMessage::Update { source, mut report } => {
                 if let Some(r) = self.reports.get_mut(source) {
+                    report.overlaps |= r.overlaps;
                     *r = report;
                 }
             }

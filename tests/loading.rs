@@ -249,3 +249,40 @@ fn a_source_without_tls_verification_is_flagged() {
     let s = screen(&app);
     assert!(s.lines().next().unwrap().contains("INSECURE TLS"), "{s}");
 }
+
+#[test]
+fn events_read_twice_by_overlapping_tasks_are_held_once() {
+    let mut data = Loaded::default();
+    let mut first = SourceReport::new("loki", SourceKind::Loki, "q");
+    first.events = 1;
+    data.reports.push(first);
+    let mut pushed = SourceReport::new("loki · user=mallory", SourceKind::Loki, "q |= \"mallory\"");
+    pushed.overlaps = true;
+    data.reports.push(pushed);
+    data.apply(SourceMessage::Batch {
+        source: 0,
+        events: vec![event(1, "a"), event(2, "b")],
+    });
+    // The pushed-down task reads one event again and one new one; its report keeps the flag.
+    data.apply(SourceMessage::Batch {
+        source: 1,
+        events: vec![event(2, "b"), event(3, "c")],
+    });
+    let done = SourceReport::new("loki · user=mallory", SourceKind::Loki, "q");
+    data.apply(SourceMessage::Finished {
+        source: 1,
+        report: done,
+    });
+    data.apply(SourceMessage::Batch {
+        source: 1,
+        events: vec![event(1, "a")],
+    });
+    assert_eq!(data.store.len(), 3);
+    assert!(data.reports[1].overlaps);
+    // A source that does not overlap is taken as it comes (two equal lines are two lines).
+    data.apply(SourceMessage::Batch {
+        source: 0,
+        events: vec![event(3, "c")],
+    });
+    assert_eq!(data.store.len(), 4);
+}

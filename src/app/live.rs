@@ -121,7 +121,7 @@ impl LiveSources {
             let source = data.reports.len();
             let tx = self.tx.clone();
             let cancel = self.cancel.child();
-            let placeholder = runner::spawn(
+            let mut placeholder = runner::spawn(
                 spec.clone(),
                 source,
                 options,
@@ -129,9 +129,11 @@ impl LiveSources {
                 cancel.clone(),
                 move |m| tx.send(m).is_ok(),
             );
+            placeholder.overlaps = true;
             data.reports.push(placeholder);
             self.specs.push((source, spec));
-            self.cancels.push((source, cancel));
+            self.cancels.push((source, cancel.clone()));
+            self.cancels.push((index, cancel));
             said.push(format!(
                 "{name}: loading older events ({left} were left on the server)"
             ));
@@ -156,7 +158,9 @@ impl LiveSources {
         let SourceSpec::Loki { endpoint, .. } = self.specs[pos].1.clone() else {
             return Err("only Loki queries are edited here".into());
         };
-        if let Some((_, c)) = self.cancels.iter().find(|(i, _)| *i == index) {
+        // The source's task, and the tasks started on its behalf (pushed-down pivots, older
+        // parts), all stop.
+        for (_, c) in self.cancels.iter().filter(|(i, _)| *i == index) {
             c.cancel();
         }
         let name = endpoint.name.clone();
@@ -165,7 +169,10 @@ impl LiveSources {
             retired.retired = true;
             *old = retired;
         }
-        data.store = data.store.without_source_name(&name);
+        let pushed_prefix = format!("{name} · ");
+        data.store = data
+            .store
+            .without_sources(|n| n == name || n.starts_with(&pushed_prefix));
         let spec = SourceSpec::Loki {
             endpoint,
             query: query.to_string(),
@@ -239,15 +246,19 @@ impl LiveSources {
             };
             let source = data.reports.len();
             let tx = self.tx.clone();
-            let placeholder: SourceReport = runner::spawn(
+            // Stopped with the source it narrows (its query replaced) or with everything.
+            let cancel = self.cancel.child();
+            let mut placeholder: SourceReport = runner::spawn(
                 narrowed,
                 source,
                 options,
                 self.tables.clone(),
-                self.cancel.clone(),
+                cancel.clone(),
                 move |m| tx.send(m).is_ok(),
             );
+            placeholder.overlaps = true;
             data.reports.push(placeholder);
+            self.cancels.push((index, cancel));
             said.push(format!(
                 "{label} pushed down to {name} for the older part of the window"
             ));

@@ -52,7 +52,7 @@ pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 #[derive(Debug, Clone, Default)]
 pub struct Cancel {
     own: Arc<AtomicBool>,
-    parent: Option<Arc<AtomicBool>>,
+    ancestors: Vec<Arc<AtomicBool>>,
 }
 
 impl Cancel {
@@ -61,18 +61,16 @@ impl Cancel {
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.own.load(Ordering::Relaxed)
-            || self
-                .parent
-                .as_ref()
-                .is_some_and(|p| p.load(Ordering::Relaxed))
+        self.own.load(Ordering::Relaxed) || self.ancestors.iter().any(|a| a.load(Ordering::Relaxed))
     }
 
     /// A token that this one cancels too.
     pub fn child(&self) -> Cancel {
+        let mut ancestors = self.ancestors.clone();
+        ancestors.push(self.own.clone());
         Cancel {
             own: Arc::default(),
-            parent: Some(self.own.clone()),
+            ancestors,
         }
     }
 }
@@ -87,7 +85,8 @@ mod tests {
         let (a, b) = (parent.child(), parent.child());
         a.cancel();
         assert!(a.is_cancelled() && !b.is_cancelled() && !parent.is_cancelled());
+        let grandchild = b.child();
         parent.cancel();
-        assert!(b.is_cancelled());
+        assert!(b.is_cancelled() && grandchild.is_cancelled());
     }
 }

@@ -222,20 +222,29 @@ impl Store {
         displaced
     }
 
-    /// The store without the events of one source name (its query was replaced). Rebuilt
-    /// whole: a rare, explicit action.
-    pub fn without_source_name(&self, name: &str) -> Store {
+    /// Whether an event with this time, source kind and raw record is already held.
+    pub fn holds(&self, ts: Timestamp, source: SourceKind, raw: &str) -> bool {
+        let from = self.rows.partition_point(|r| r.ts < ts);
+        self.rows[from..]
+            .iter()
+            .take_while(|r| r.ts == ts)
+            .any(|r| r.source == source && self.text.get(r.raw) == raw)
+    }
+
+    /// The store without the events of the sources whose names `drop` picks. Rebuilt
+    /// whole: a rare, explicit action (a source's query replaced).
+    pub fn without_sources(&self, drop: impl Fn(&str) -> bool) -> Store {
         let mut kept = Store::new();
         let events: Vec<Event> = (0..self.rows.len() as u32)
             .filter_map(|p| self.get(p))
-            .filter(|e| e.source_name() != name)
+            .filter(|e| !drop(e.source_name()))
             .map(|e| e.to_event())
             .collect();
         kept.ingest(events);
         kept.series = self
             .series
             .iter()
-            .filter(|s| s.source_name != name)
+            .filter(|s| !drop(&s.source_name))
             .cloned()
             .collect();
         kept
