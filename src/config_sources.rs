@@ -80,6 +80,7 @@ impl SourceConfig {
         endpoint.tls.insecure = self.insecure;
         if let Some(t) = &self.timeout {
             let ns = parse_duration(t)
+                .filter(|ns| *ns > 0)
                 .ok_or_else(|| format!("timeout `{t}` is not a duration like 30s"))?;
             endpoint.timeout = Duration::from_nanos(ns.max(0) as u64);
         }

@@ -20,6 +20,48 @@ pub enum FalcoRecord {
     Internal,
 }
 
+/// The longest line read: a longer one (a binary file, a runaway writer) is skipped and
+/// counted without ever being held whole.
+pub const MAX_LINE: usize = 16 << 20;
+
+/// Reads one line into `buf` (without its newline), keeping at most `max` bytes of it and
+/// skipping the rest. `Ok(None)` at the end of input, else whether the line was too long.
+pub fn read_line_capped(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<bool>> {
+    buf.clear();
+    let (mut too_long, mut any) = (false, false);
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(any.then_some(too_long));
+        }
+        any = true;
+        let newline = available.iter().position(|&b| b == b'\n');
+        let chunk = &available[..newline.unwrap_or(available.len())];
+        if !too_long {
+            let room = max.saturating_sub(buf.len());
+            if chunk.len() > room {
+                buf.extend_from_slice(&chunk[..room]);
+                too_long = true;
+            } else {
+                buf.extend_from_slice(chunk);
+            }
+        }
+        let used = newline.map_or(available.len(), |i| i + 1);
+        reader.consume(used);
+        if newline.is_some() {
+            return Ok(Some(too_long));
+        }
+    }
+}
+
 /// How many events are handed to the sink at once.
 pub const BATCH: usize = 8192;
 
@@ -49,6 +91,17 @@ impl<'a> LineParser<'a> {
             stats: LineStats::default(),
             line_no: 0,
         }
+    }
+
+    /// A line longer than [`MAX_LINE`]: skipped and counted, with its start as the sample.
+    pub fn too_long(&mut self, start: &[u8]) {
+        self.line_no += 1;
+        let excerpt = String::from_utf8_lossy(&start[..start.len().min(200)]).into_owned();
+        self.stats.skipped.skip(
+            self.line_no,
+            format!("line longer than {} MiB", MAX_LINE >> 20),
+            &excerpt,
+        );
     }
 
     /// One line (without or with its newline). Full batches go to `sink`.
@@ -93,10 +146,10 @@ pub fn read_lines(
     let mut buf = Vec::new();
     let mut error = None;
     loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => parser.line(&buf, &mut sink),
+        match read_line_capped(&mut reader, &mut buf, MAX_LINE) {
+            Ok(None) => break,
+            Ok(Some(false)) => parser.line(&buf, &mut sink),
+            Ok(Some(true)) => parser.too_long(&buf),
             Err(e) => {
                 error = Some(e);
                 break;
@@ -260,6 +313,29 @@ fn strip_output_prefix(output: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lines_are_cut_and_skipped_without_being_held() {
+        let input = format!("short\n{}\nlast", "x".repeat(100));
+        let mut reader = std::io::BufReader::with_capacity(8, input.as_bytes());
+        let mut buf = Vec::new();
+        assert_eq!(
+            read_line_capped(&mut reader, &mut buf, 10).unwrap(),
+            Some(false)
+        );
+        assert_eq!(buf, b"short");
+        assert_eq!(
+            read_line_capped(&mut reader, &mut buf, 10).unwrap(),
+            Some(true)
+        );
+        assert_eq!(buf.len(), 10);
+        assert_eq!(
+            read_line_capped(&mut reader, &mut buf, 10).unwrap(),
+            Some(false)
+        );
+        assert_eq!(buf, b"last");
+        assert_eq!(read_line_capped(&mut reader, &mut buf, 10).unwrap(), None);
+    }
 
     #[test]
     fn output_prefix_is_removed_only_when_it_is_one() {

@@ -2,7 +2,7 @@
 //! (a half-written last line waits for its newline), a rotated or truncated file is reopened
 //! from its start after the old one is read to its end, and a deleted file is waited for.
 
-use super::falco::LineParser;
+use super::falco::{LineParser, MAX_LINE};
 use super::task::{Cancel, SourceMessage};
 use super::EntityTable;
 use crate::load::SourceReport;
@@ -38,6 +38,7 @@ pub fn follow(
         send(SourceMessage::Batch { source, events });
     };
     let mut pending: Vec<u8> = Vec::new();
+    let mut discarding = false;
     let mut file: Option<(File, (u64, u64), u64)> = None;
     let mut caught_up = false;
     let mut buf = vec![0u8; 1 << 16];
@@ -76,6 +77,7 @@ pub fn follow(
                             parser.flush(&mut sink);
                         }
                         file = None;
+                        discarding = false;
                         continue;
                     }
                     Ok(_) | Err(_) => std::thread::sleep(POLL),
@@ -86,7 +88,10 @@ pub fn follow(
                 let mut start = 0;
                 for i in 0..n {
                     if buf[i] == b'\n' {
-                        if pending.is_empty() {
+                        if discarding {
+                            // The end of a line too long to keep: it was counted already.
+                            discarding = false;
+                        } else if pending.is_empty() {
                             parser.line(&buf[start..i], &mut sink);
                         } else {
                             pending.extend_from_slice(&buf[start..i]);
@@ -95,7 +100,15 @@ pub fn follow(
                         start = i + 1;
                     }
                 }
-                pending.extend_from_slice(&buf[start..n]);
+                if !discarding {
+                    pending.extend_from_slice(&buf[start..n]);
+                    // A line with no end in sight is skipped, never held whole.
+                    if pending.len() > MAX_LINE {
+                        parser.too_long(&pending);
+                        pending.clear();
+                        discarding = true;
+                    }
+                }
                 if !caught_up {
                     let total = f.metadata().map(|m| m.len()).ok();
                     send(SourceMessage::Progress {

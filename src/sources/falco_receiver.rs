@@ -19,6 +19,8 @@ use std::time::Duration;
 
 /// The largest body accepted.
 pub const MAX_BODY: usize = 16 << 20;
+/// Connections served at once.
+pub const MAX_CONNECTIONS: usize = 32;
 
 struct Shared {
     source: usize,
@@ -94,13 +96,19 @@ async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, cancel: Can
     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
         return;
     };
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     while !cancel.is_cancelled() {
         let accepted = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
         let Ok(Ok((stream, _))) = accepted else {
             continue;
         };
+        // At most this many connections at once, so bodies in flight stay bounded.
+        let Ok(permit) = connections.clone().acquire_owned().await else {
+            return;
+        };
         let shared = shared.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             let service = hyper::service::service_fn(move |req| handle(req, shared.clone()));
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
@@ -119,6 +127,37 @@ fn answer(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
         hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     r
+}
+
+/// Parses a body's records and counts them in the report (no await while the lock is held).
+fn take(
+    body: &[u8],
+    shared: &Shared,
+) -> Option<(Vec<crate::model::Event>, SourceReport, Option<String>)> {
+    let text = String::from_utf8_lossy(body);
+    let mut events = Vec::new();
+    let mut first_problem = None;
+    let mut report = shared.report.lock().ok()?;
+    // One record per body (Falco, falcosidekick), or JSON lines.
+    let records: Vec<&str> = if text.trim_start().starts_with('{')
+        && serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok()
+    {
+        vec![text.as_ref()]
+    } else {
+        text.lines().filter(|l| !l.trim().is_empty()).collect()
+    };
+    for (i, record) in records.iter().enumerate() {
+        match parse_record(record, &shared.name, &shared.table) {
+            Ok(FalcoRecord::Event(e)) => events.push(*e),
+            Ok(FalcoRecord::Internal) => report.ignored += 1,
+            Err(reason) => {
+                report.skipped.skip(i + 1, reason.clone(), record);
+                first_problem.get_or_insert(reason);
+            }
+        }
+    }
+    report.events += events.len();
+    Some((events, report.clone(), first_problem))
 }
 
 async fn handle(
@@ -142,48 +181,30 @@ async fn handle(
             return Ok(answer(status, &format!("cannot read the body: {e}")));
         }
     };
-    let text = String::from_utf8_lossy(&body);
-    let mut events = Vec::new();
-    let mut first_problem = None;
-    let Ok(mut report) = shared.report.lock() else {
+    let Some((events, snapshot, first_problem)) = take(&body, &shared) else {
         return Ok(answer(
             StatusCode::INTERNAL_SERVER_ERROR,
             "receiver state lost",
         ));
     };
-    // One record per body (Falco, falcosidekick), or JSON lines.
-    let records: Vec<&str> = if text.trim_start().starts_with('{')
-        && serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok()
-    {
-        vec![text.as_ref()]
-    } else {
-        text.lines().filter(|l| !l.trim().is_empty()).collect()
-    };
-    for (i, record) in records.iter().enumerate() {
-        match parse_record(record, &shared.name, &shared.table) {
-            Ok(FalcoRecord::Event(e)) => events.push(*e),
-            Ok(FalcoRecord::Internal) => report.ignored += 1,
-            Err(reason) => {
-                report.skipped.skip(i + 1, reason.clone(), record);
-                first_problem.get_or_insert(reason);
-            }
+    // Sending may wait for a busy UI: off the async thread, so other connections go on.
+    let problem = first_problem.is_some();
+    let sender = shared.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        if !events.is_empty() {
+            (sender.send)(SourceMessage::Batch {
+                source: sender.source,
+                events,
+            });
         }
-    }
-    report.events += events.len();
-    let snapshot = report.clone();
-    drop(report);
-    if !events.is_empty() {
-        (shared.send)(SourceMessage::Batch {
-            source: shared.source,
-            events,
-        });
-    }
-    if first_problem.is_some() {
-        (shared.send)(SourceMessage::Update {
-            source: shared.source,
-            report: snapshot,
-        });
-    }
+        if problem {
+            (sender.send)(SourceMessage::Update {
+                source: sender.source,
+                report: snapshot,
+            });
+        }
+    })
+    .await;
     Ok(match first_problem {
         None => answer(StatusCode::OK, "ok"),
         Some(p) => answer(StatusCode::BAD_REQUEST, &crate::sanitize::line(&p)),

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 /// How often a 429 or 503 is retried before the server's answer is reported.
 const RETRIES: u32 = 4;
+/// The largest answer accepted: a page of 5,000 Loki lines or 1,000 documents is far less.
+pub const MAX_BODY: usize = 256 << 20;
 /// The longest wait between retries, whatever `Retry-After` says.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -160,9 +162,27 @@ impl HttpClient {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let text = resp.text().await.map_err(|e| {
-                FetchError::Transport(format!("{what}: reading the answer: {}", causes(&e)))
-            })?;
+            // Read in chunks: a cancel is noticed between them, and an answer larger than any
+            // page should be is refused instead of filling memory.
+            let mut resp = resp;
+            let mut body: Vec<u8> = Vec::new();
+            loop {
+                let chunk = tokio::select! {
+                    c = resp.chunk() => c.map_err(|e| {
+                        FetchError::Transport(format!("{what}: reading the answer: {}", causes(&e)))
+                    })?,
+                    () = self.cancelled() => return Err(FetchError::Cancelled),
+                };
+                let Some(chunk) = chunk else { break };
+                if body.len() + chunk.len() > MAX_BODY {
+                    return Err(FetchError::Transport(format!(
+                        "{what}: the answer is larger than {} MiB",
+                        MAX_BODY >> 20
+                    )));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let text = String::from_utf8_lossy(&body).into_owned();
             if status.is_success() {
                 return Ok(text);
             }
