@@ -220,7 +220,9 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
         app.live = Some(live);
     }
     app.cancel = cancel;
-    // Only the tasks hold senders now: the channel closes when the last one finishes.
+    // The tasks hold senders, and so does the live-source handle (it starts tasks later:
+    // pushed-down pivots, re-runs); without live sources the channel closes when the last
+    // file task finishes and the loop idles.
     drop(tx);
     casefile::app::run(app, rx).map_err(|e| format!("terminal error: {e}"))
 }
