@@ -38,6 +38,8 @@ pub enum Command {
     },
     /// The same pipeline headless: normalized events to stdout.
     Query(QueryArgs),
+    /// Process trees as text: one process per line, indented by depth, with name and pid.
+    Tree(TreeArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -229,6 +231,14 @@ pub struct UiArgs {
     /// Keymap name (`default`, `vim`, or one in the config directory's keymaps/).
     #[arg(long, value_name = "NAME")]
     pub keymap: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    #[command(flatten)]
+    pub sources: SourceArgs,
+    #[command(flatten)]
+    pub filters: FilterArgs,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod config_sources;
+pub mod correlate;
 pub mod demo;
 pub mod headless;
 pub mod load;

@@ -38,6 +38,30 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             })
         }),
+        Some(Command::Tree(args)) => args.filters.to_query(Timestamp::now()).and_then(|query| {
+            let loaded = load_sources(&args.sources, &config(&args.sources).0, &query)?;
+            for report in &loaded.reports {
+                for line in report.diagnostics() {
+                    eprintln!("{line}");
+                }
+            }
+            let mut positions = loaded.store.select(&query);
+            if let Some(text) = args.filters.search.as_deref().filter(|t| !t.is_empty()) {
+                positions =
+                    casefile::store::SearchJob::new(text, positions).run_to_end(&loaded.store);
+            }
+            let forests = casefile::correlate::process_tree::build(&loaded.store, &positions);
+            print!(
+                "{}",
+                casefile::correlate::process_tree::render_text(&forests)
+            );
+            let failed = loaded.reports.iter().any(|r| r.error.is_some());
+            Ok(if failed {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }),
         None => {
             if cli.sources.is_empty() && config(&cli.sources).0.sources.is_empty() {
                 eprintln!("casefile: no sources given.\nTry the built-in incident:  casefile demo\nOr read Falco alerts:       casefile --falco /var/log/falco/events.json\nSee `casefile --help` for every source.");

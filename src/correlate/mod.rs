@@ -1,0 +1,4 @@
+//! The investigation over the store: process trees, correlation, chains. Pure functions; no
+//! I/O, no terminal.
+
+pub mod process_tree;

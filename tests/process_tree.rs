@@ -1,0 +1,140 @@
+//! Process trees: PID reuse, missing parents, cycles in the input, entity ids; and the demo's
+//! miner under the attacker's shell.
+
+use casefile::correlate::process_tree::{build, render_text, Scope};
+use casefile::model::{
+    Entities, EntityKey, Event, EventKind, Process, Severity, SourceKind, Timestamp,
+};
+use casefile::store::{Query, Store};
+
+fn proc_event(
+    secs: i64,
+    container: &str,
+    pid: i64,
+    ppid: Option<i64>,
+    name: &str,
+    parent: Option<&str>,
+) -> Event {
+    let mut entities = Entities::new();
+    entities.add(EntityKey::Container, container);
+    entities.add(EntityKey::User, "root");
+    Event {
+        ts: Timestamp(secs * 1_000_000_000),
+        source: SourceKind::Falco,
+        source_name: "falco".into(),
+        kind: EventKind::Alert,
+        severity: Severity::Notice,
+        title: format!("{name} ran"),
+        message: String::new(),
+        entities,
+        process: Some(Process {
+            pid: Some(pid),
+            ppid,
+            name: Some(name.into()),
+            cmdline: Some(format!("{name} -x")),
+            exe: None,
+            parent_name: parent.map(str::to_string),
+            entity_id: None,
+        }),
+        tags: vec![],
+        raw: "{}".into(),
+    }
+}
+
+fn forests(
+    events: Vec<Event>,
+) -> (
+    Store,
+    Vec<(Scope, casefile::correlate::process_tree::ProcessForest)>,
+) {
+    let mut store = Store::new();
+    store.ingest(events);
+    let all = store.select(&Query::default());
+    let f = build(&store, &all);
+    (store, f)
+}
+
+#[test]
+fn a_reused_pid_is_another_process_and_missing_parents_are_placeholders() {
+    let c = "aaaaaaaaaaaa";
+    let (_, f) = forests(vec![
+        proc_event(1, c, 100, Some(1), "bash", Some("runc")),
+        proc_event(2, c, 200, Some(100), "curl", Some("bash")),
+        // PID 200 comes back with another parent: a new process, not curl.
+        proc_event(3, c, 300, Some(1), "cron", Some("runc")),
+        proc_event(4, c, 200, Some(300), "sh", Some("cron")),
+        // The same process seen again (same pid and parent) is the same node.
+        proc_event(5, c, 100, Some(1), "bash", Some("runc")),
+    ]);
+    assert_eq!(f.len(), 1);
+    let text = render_text(&f);
+    assert_eq!(
+        text,
+        "container aaaaaaaaaaaa\n  runc (1) [not seen]\n    bash (100) root: bash -x\n      curl (200) root: curl -x\n    cron (300) root: cron -x\n      sh (200) root: sh -x\n"
+    );
+    let bash = f[0].1.nodes.iter().find(|n| n.name == "bash").unwrap();
+    assert_eq!(bash.events.len(), 2);
+}
+
+#[test]
+fn cycles_in_the_input_are_cut_and_scopes_are_separate() {
+    let (_, f) = forests(vec![
+        proc_event(1, "bbbbbbbbbbbb", 10, Some(20), "a", None),
+        proc_event(2, "bbbbbbbbbbbb", 20, Some(10), "b", None),
+        proc_event(3, "cccccccccccc", 10, Some(1), "other", None),
+    ]);
+    assert_eq!(f.len(), 2, "one forest per container");
+    let text = render_text(&f);
+    // a's parent 20 was not seen yet: a placeholder, later filled by b; b's parent (a) would
+    // close a cycle, so b stays a root.
+    assert!(
+        text.contains("container bbbbbbbbbbbb\n  b (20) root: b -x\n    a (10) root: a -x\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("container cccccccccccc\n  pid 1 (1) [not seen]\n    other (10)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn entity_ids_keep_processes_apart_when_pids_collide() {
+    let c = "dddddddddddd";
+    let mut a = proc_event(1, c, 50, Some(1), "nginx", None);
+    a.process.as_mut().unwrap().entity_id = Some("e-1".into());
+    let mut b = proc_event(2, c, 50, Some(1), "miner", None);
+    b.process.as_mut().unwrap().entity_id = Some("e-2".into());
+    let (_, f) = forests(vec![a, b]);
+    let names: Vec<&str> = f[0].1.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert!(
+        names.contains(&"nginx") && names.contains(&"miner"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn the_demo_miner_runs_under_the_attackers_shell() {
+    let loaded = casefile::demo::load();
+    let q = Query {
+        pivots: vec!["container=5f2c1a9b3d4e".parse().unwrap()],
+        window: casefile::model::TimeRange::ALL,
+    };
+    let positions = loaded.store.select(&q);
+    let f = build(&loaded.store, &positions);
+    let text = render_text(&f);
+    let line_of = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} missing:\n{text}"))
+    };
+    let depth = |l: &str| l.len() - l.trim_start().len();
+    let bash = line_of("bash (4242)");
+    let xmrig = line_of("xmrig (4300)");
+    let cat = line_of("cat (4251)");
+    assert!(
+        depth(xmrig) > depth(bash) && depth(cat) > depth(bash),
+        "{text}"
+    );
+    // The whole text is safe to print: no control characters.
+    assert!(!text.chars().any(|c| c.is_control() && c != '\n'));
+}
