@@ -625,6 +625,10 @@ fn narrow_demo_tabs_detail_pivot_help_quit() {
         rows[3].starts_with(" DETAIL ") && any_row(rows, "ENTITIES") && header_index(rows).is_none()
     });
     check_frame(&t, "detail tab");
+    // Then the process tree, then back to the timeline.
+    t.send(TAB);
+    t.wait_for("the Tree tab", |rows| rows[3].starts_with(" PROCESS TREE"));
+    check_frame(&t, "tree tab");
     t.send(TAB);
     t.wait_for("the Timeline tab", |rows| {
         rows[3].starts_with(TIMELINE_HEADER) && !any_row(rows, "ENTITIES")

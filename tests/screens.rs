@@ -162,3 +162,29 @@ fn monochrome_theme_draws_no_colour() {
     // Same content as the dark theme: only styles differ.
     assert_eq!(text(&buf), text(&render(&demo_app((120, 40), "dark"))));
 }
+
+#[test]
+fn process_tree_pane_marks_the_selected_process_and_pivots_from_a_node() {
+    let mut app = demo_app((120, 40), "dark");
+    keys(&mut app, "/xmrig\n");
+    // The miner's exec is the second match; Tab twice puts the tree on the right.
+    keys(&mut app, "j\t\t");
+    let buf = render(&app);
+    insta::assert_snapshot!("wide_process_tree", text(&buf));
+    screenshot("demo-tree-120x40", &buf);
+    let screen = text(&buf);
+    let marked = screen
+        .lines()
+        .find(|l| l.contains('›'))
+        .expect("a marked process");
+    assert!(marked.contains("xmrig (4300)"), "{marked}");
+    // Collapse bash: its children disappear; expand again.
+    keys(&mut app, "kkk ");
+    assert!(!text(&render(&app)).contains("cat (4251)"));
+    keys(&mut app, " ");
+    assert!(text(&render(&app)).contains("cat (4251)"));
+    // Enter on the cursor's process pivots on its container and pid.
+    keys(&mut app, "\n");
+    let top = text(&render(&app)).lines().next().unwrap().to_string();
+    assert!(top.contains("container=5f2c1a9b3d4e & pid=4242"), "{top}");
+}

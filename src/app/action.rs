@@ -34,6 +34,7 @@ pub enum Action {
     QueryRun,
     QueryCancel,
     LoadOlder,
+    TreeToggle,
 }
 
 /// `(action, name in keymap files, what it does)`.
@@ -114,6 +115,11 @@ pub const REGISTRY: &[(Action, &str, &str)] = &[
         Action::LoadOlder,
         "load_older",
         "Load the next part of a window too big to load at once",
+    ),
+    (
+        Action::TreeToggle,
+        "tree_toggle",
+        "Hide or show the children of a process",
     ),
 ];
 

@@ -9,6 +9,7 @@ pub mod query_editor;
 mod run;
 mod search;
 mod timeline;
+mod tree;
 mod view_cache;
 
 pub use action::Action;
@@ -18,6 +19,7 @@ pub use live::LiveSources;
 pub use run::{run, source_channel};
 pub use search::SearchState;
 pub use timeline::TimelineState;
+pub use tree::TreeState;
 pub use view_cache::{MetricStrip, ViewCache};
 
 use crate::load::Loaded;
@@ -35,6 +37,7 @@ use std::time::{Duration, Instant};
 pub enum Pane {
     Timeline,
     Detail,
+    Tree,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +58,9 @@ pub struct App {
     pub timeline: TimelineState,
     pub search: SearchState,
     pub detail: DetailState,
+    pub tree: TreeState,
+    /// What the right-hand pane shows (wide layout) when the timeline has the keys.
+    pub right: Pane,
     pub focus: Pane,
     pub overlay: Option<Overlay>,
     pub cache: ViewCache,
@@ -96,6 +102,8 @@ impl App {
             timeline: TimelineState::default(),
             search: SearchState::default(),
             detail: DetailState::default(),
+            tree: TreeState::default(),
+            right: Pane::Detail,
             focus: Pane::Timeline,
             overlay: None,
             cache: ViewCache::default(),
@@ -183,6 +191,8 @@ impl App {
         let rows = layout::timeline_rows(self.size);
         self.timeline.scroll_to_selection(rows);
         self.detail
+            .sync(&self.data.store, self.timeline.selected_pos());
+        self.tree
             .sync(&self.data.store, self.timeline.selected_pos());
         let width = layout::axis_width(self.size);
         let query = self.query();
@@ -275,6 +285,7 @@ impl App {
             self.timeline
                 .set_anchor(chosen.and_then(|id| self.data.store.pos_of(id)));
             self.detail.invalidate();
+            self.tree.invalidate();
             // The search's candidates and results are positions too: start it again.
             self.search.job = None;
             self.refilter();
@@ -296,6 +307,7 @@ impl App {
             match self.focus {
                 Pane::Timeline => Context::Timeline,
                 Pane::Detail => Context::Detail,
+                Pane::Tree => Context::Tree,
             }
         }
     }
@@ -378,6 +390,7 @@ impl App {
             Err(e) => self.notice = Some(e),
         }
         self.detail.invalidate();
+        self.tree.invalidate();
         self.timeline.set_anchor(None);
         self.refilter();
     }
@@ -419,6 +432,7 @@ impl App {
                         self.timeline
                             .set_anchor(chosen.and_then(|id| self.data.store.pos_of(id)));
                         self.detail.invalidate();
+                        self.tree.invalidate();
                         self.search.job = None;
                     }
                     self.refilter();
@@ -426,6 +440,7 @@ impl App {
                 None => self.frozen = Some(Vec::new()),
             },
             Action::EditQuery => self.open_query_editor(),
+            Action::TreeToggle => self.tree.toggle(),
             Action::LoadOlder => {
                 self.notice = Some(match &mut self.live {
                     Some(live) => live.load_older(&mut self.data).join("; "),
@@ -456,7 +471,11 @@ impl App {
             Action::NextPane => {
                 self.focus = match self.focus {
                     Pane::Timeline => Pane::Detail,
-                    Pane::Detail => Pane::Timeline,
+                    Pane::Detail => Pane::Tree,
+                    Pane::Tree => Pane::Timeline,
+                };
+                if self.focus != Pane::Timeline {
+                    self.right = self.focus;
                 }
             }
             Action::Down
@@ -467,11 +486,24 @@ impl App {
             | Action::HalfPageUp
             | Action::Top
             | Action::Bottom => self.motion(action, page),
-            Action::OpenDetail => self.focus = Pane::Detail,
+            Action::OpenDetail => {
+                self.focus = Pane::Detail;
+                self.right = Pane::Detail;
+            }
             Action::PivotMenu => {
                 self.focus = Pane::Detail;
                 if self.detail.entities.is_empty() {
                     self.notice = Some("this event has no entities to pivot on".into());
+                }
+            }
+            Action::Pivot | Action::PivotAdd if self.focus == Pane::Tree => {
+                match self.tree.pivots() {
+                    Some(pivots) => {
+                        self.history.push(pivots);
+                        self.focus = Pane::Timeline;
+                        self.pivot_changed();
+                    }
+                    None => self.notice = Some("no process here to pivot on".into()),
                 }
             }
             Action::Pivot | Action::PivotAdd => self.pivot_on_chosen(action == Action::PivotAdd),
@@ -519,6 +551,18 @@ impl App {
                 Action::PageUp => scroll.saturating_sub(10),
                 _ => *scroll,
             };
+            return;
+        }
+        if self.focus == Pane::Tree {
+            match action {
+                Action::Down => self.tree.move_cursor(1),
+                Action::Up => self.tree.move_cursor(-1),
+                Action::PageDown | Action::HalfPageDown => self.tree.move_cursor(page / 2 + 1),
+                Action::PageUp | Action::HalfPageUp => self.tree.move_cursor(-(page / 2 + 1)),
+                Action::Top => self.tree.move_cursor(isize::MIN / 2),
+                Action::Bottom => self.tree.move_cursor(isize::MAX / 2),
+                _ => {}
+            }
             return;
         }
         if self.focus == Pane::Detail {

@@ -23,14 +23,16 @@ pub enum Context {
     Search,
     Help,
     Query,
+    Tree,
 }
 
 impl Context {
-    pub const ALL: [Context; 6] = [
+    pub const ALL: [Context; 7] = [
         Context::Global,
         Context::Timeline,
         Context::Detail,
         Context::Search,
+        Context::Tree,
         Context::Help,
         Context::Query,
     ];
@@ -43,6 +45,7 @@ impl Context {
             Context::Search => "search",
             Context::Help => "help",
             Context::Query => "query",
+            Context::Tree => "tree",
         }
     }
 }
@@ -198,6 +201,8 @@ struct KeymapFile {
     help: BTreeMap<String, String>,
     #[serde(default)]
     query: BTreeMap<String, String>,
+    #[serde(default)]
+    tree: BTreeMap<String, String>,
 }
 
 /// The active bindings, in a stable order for the help screen.
@@ -271,6 +276,7 @@ impl Keymap {
             (Context::Search, &file.search),
             (Context::Help, &file.help),
             (Context::Query, &file.query),
+            (Context::Tree, &file.tree),
         ];
         for (ctx, table) in sections {
             for (key, action) in table {

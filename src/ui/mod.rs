@@ -14,6 +14,7 @@ pub mod svg;
 pub mod text;
 pub mod theme;
 mod timeline;
+mod tree;
 
 use crate::app::{App, Overlay, Pane};
 use ratatui::style::Style;
@@ -23,7 +24,7 @@ use ratatui::Frame;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let size = (frame.area().width, frame.area().height);
-    let areas = layout::areas(size, app.cache.metrics.len(), app.focus == Pane::Detail);
+    let areas = layout::areas(size, app.cache.metrics.len(), app.focus != Pane::Timeline);
     pivot_bar::draw(frame, areas.pivot_bar, app);
     histogram::draw(frame, areas.histogram, app);
     if let Some(tabs) = areas.tabs {
@@ -33,7 +34,17 @@ pub fn draw(frame: &mut Frame, app: &App) {
         timeline::draw(frame, area, app);
     }
     if let Some(area) = areas.detail {
-        detail::draw(frame, area, app, areas.tabs.is_none());
+        // The right-hand pane (or the tab) shows the focused pane, else the last one chosen.
+        let showing = if app.focus == Pane::Timeline {
+            app.right
+        } else {
+            app.focus
+        };
+        if showing == Pane::Tree {
+            tree::draw(frame, area, app, areas.tabs.is_none());
+        } else {
+            detail::draw(frame, area, app, areas.tabs.is_none());
+        }
     }
     metrics::draw(frame, areas.metrics, app);
     status::draw(frame, areas.status, app);
@@ -88,6 +99,8 @@ fn draw_tabs(frame: &mut Frame, area: ratatui::layout::Rect, app: &App) {
         ),
         Span::styled(" │ ", t.get("ui.border")),
         Span::styled("Detail", style_for(Pane::Detail)),
+        Span::styled(" │ ", t.get("ui.border")),
+        Span::styled("Tree", style_for(Pane::Tree)),
         Span::styled(format!("   {key} switches"), t.get("ui.muted")),
     ]);
     frame.render_widget(Paragraph::new(line).style(Style::default()), area);
