@@ -138,3 +138,52 @@ fn the_demo_miner_runs_under_the_attackers_shell() {
     // The whole text is safe to print: no control characters.
     assert!(!text.chars().any(|c| c.is_control() && c != '\n'));
 }
+
+#[test]
+fn correlated_events_come_from_other_sources_ranked_by_shared_entities() {
+    use casefile::correlate::correlated::correlated;
+    let loaded = casefile::demo::load();
+    let store = &loaded.store;
+    let exec = (0..store.len() as u32)
+        .find(|&p| {
+            let e = store.get(p).unwrap();
+            e.title() == "Drop and execute new binary in container"
+                && e.entities()
+                    .any(|(k, v)| k.as_str() == "container" && v == "5f2c1a9b3d4e")
+        })
+        .expect("the miner's exec");
+    let hour = 3_600 * 1_000_000_000;
+    let found = correlated(store, exec, hour, 50);
+    assert!(!found.is_empty());
+    let me = store.get(exec).unwrap();
+    for c in &found {
+        let other = store.get(c.pos).unwrap();
+        assert_ne!(other.source(), me.source(), "only other sources");
+        assert!((other.ts().0 - me.ts().0).abs() <= hour);
+        assert_eq!(c.offset_ns, other.ts().0 - me.ts().0);
+        // Shared as a pivot shares: the same value, or a commit prefix, or a container's image.
+        for (k, v) in &c.shared {
+            assert!(me.entities().any(|(mk, mv)| mk == *k && mv == v));
+            let pivot = casefile::store::Pivot::new(*k, v.clone());
+            assert!(
+                other.entities().any(|(ok, ov)| pivot.accepts(ok, ov)),
+                "{k}={v}"
+            );
+        }
+    }
+    // Ranked: never more shared entities after fewer.
+    assert!(found
+        .windows(2)
+        .all(|w| w[0].shared.len() >= w[1].shared.len()));
+    // The container's start in Elasticsearch shares the most: container, image, commit, pod…
+    let top = store.get(found[0].pos).unwrap();
+    assert!(
+        top.title()
+            .starts_with("Started container api in pod prod/api-7d9f-x2k4q"),
+        "{}",
+        top.title()
+    );
+    // A narrower window finds fewer.
+    let narrow = correlated(store, exec, 60 * 1_000_000_000, 50);
+    assert!(narrow.len() < found.len());
+}

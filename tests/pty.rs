@@ -630,6 +630,9 @@ fn narrow_demo_tabs_detail_pivot_help_quit() {
     t.wait_for("the Tree tab", |rows| rows[3].starts_with(" PROCESS TREE"));
     check_frame(&t, "tree tab");
     t.send(TAB);
+    t.wait_for("the Related tab", |rows| rows[3].starts_with(" CORRELATED"));
+    check_frame(&t, "related tab");
+    t.send(TAB);
     t.wait_for("the Timeline tab", |rows| {
         rows[3].starts_with(TIMELINE_HEADER) && !any_row(rows, "ENTITIES")
     });

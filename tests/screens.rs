@@ -188,3 +188,33 @@ fn process_tree_pane_marks_the_selected_process_and_pivots_from_a_node() {
     let top = text(&render(&app)).lines().next().unwrap().to_string();
     assert!(top.contains("container=5f2c1a9b3d4e & pid=4242"), "{top}");
 }
+
+#[test]
+fn correlated_pane_lists_other_sources_sharing_an_entity() {
+    let mut app = demo_app((120, 40), "dark");
+    keys(&mut app, "/xmrig\n");
+    keys(&mut app, "j\t\t\t");
+    // A wider window (]) reaches the container start 27 minutes before the miner.
+    keys(&mut app, "]]");
+    let buf = render(&app);
+    insta::assert_snapshot!("wide_correlated", text(&buf));
+    let screen = text(&buf);
+    assert!(screen.contains("CORRELATED  ±40m"), "{screen}");
+    let first = screen
+        .lines()
+        .find(|l| {
+            l.contains("│-00:") || l.contains("│+00:") || l.contains("│-") || l.contains("│+")
+        })
+        .unwrap();
+    assert!(
+        first.contains("es") && first.contains("container"),
+        "{first}"
+    );
+    // Enter selects it in the timeline, if shown: here the search hides it, which is said.
+    keys(&mut app, "\n");
+    assert!(app
+        .notice
+        .as_deref()
+        .unwrap_or("")
+        .contains("outside the current pivot or search"));
+}

@@ -35,6 +35,9 @@ pub enum Action {
     QueryCancel,
     LoadOlder,
     TreeToggle,
+    WindowWider,
+    WindowNarrower,
+    JumpTo,
 }
 
 /// `(action, name in keymap files, what it does)`.
@@ -120,6 +123,21 @@ pub const REGISTRY: &[(Action, &str, &str)] = &[
         Action::TreeToggle,
         "tree_toggle",
         "Hide or show the children of a process",
+    ),
+    (
+        Action::WindowWider,
+        "window_wider",
+        "Correlate over twice the time around the event",
+    ),
+    (
+        Action::WindowNarrower,
+        "window_narrower",
+        "Correlate over half the time around the event",
+    ),
+    (
+        Action::JumpTo,
+        "jump_to",
+        "Select this event in the timeline",
     ),
 ];
 

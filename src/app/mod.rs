@@ -2,6 +2,7 @@
 //! reads this state; the terminal loop lives in `run.rs`.
 
 pub mod action;
+pub mod correlated;
 mod detail;
 mod history;
 mod live;
@@ -38,6 +39,7 @@ pub enum Pane {
     Timeline,
     Detail,
     Tree,
+    Correlated,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,7 @@ pub struct App {
     pub search: SearchState,
     pub detail: DetailState,
     pub tree: TreeState,
+    pub correlated: correlated::CorrelatedState,
     /// What the right-hand pane shows (wide layout) when the timeline has the keys.
     pub right: Pane,
     pub focus: Pane,
@@ -103,6 +106,7 @@ impl App {
             search: SearchState::default(),
             detail: DetailState::default(),
             tree: TreeState::default(),
+            correlated: correlated::CorrelatedState::default(),
             right: Pane::Detail,
             focus: Pane::Timeline,
             overlay: None,
@@ -193,6 +197,8 @@ impl App {
         self.detail
             .sync(&self.data.store, self.timeline.selected_pos());
         self.tree
+            .sync(&self.data.store, self.timeline.selected_pos());
+        self.correlated
             .sync(&self.data.store, self.timeline.selected_pos());
         let width = layout::axis_width(self.size);
         let query = self.query();
@@ -286,6 +292,7 @@ impl App {
                 .set_anchor(chosen.and_then(|id| self.data.store.pos_of(id)));
             self.detail.invalidate();
             self.tree.invalidate();
+            self.correlated.invalidate();
             // The search's candidates and results are positions too: start it again.
             self.search.job = None;
             self.refilter();
@@ -308,6 +315,7 @@ impl App {
                 Pane::Timeline => Context::Timeline,
                 Pane::Detail => Context::Detail,
                 Pane::Tree => Context::Tree,
+                Pane::Correlated => Context::Correlated,
             }
         }
     }
@@ -359,6 +367,25 @@ impl App {
         editor.candidates.clear();
     }
 
+    /// Selects the correlated event under the cursor in the timeline.
+    fn jump_to_correlated(&mut self) {
+        let Some(pos) = self.correlated.chosen() else {
+            return;
+        };
+        match self.timeline.shown.binary_search(&pos) {
+            Ok(i) => {
+                self.timeline.selected = i;
+                self.timeline.set_anchor(Some(pos));
+                self.focus = Pane::Timeline;
+                self.after_change();
+            }
+            Err(_) => {
+                self.notice =
+                    Some("that event is outside the current pivot or search (x shows all)".into())
+            }
+        }
+    }
+
     /// Starts editing the first Loki source's query.
     fn open_query_editor(&mut self) {
         let found = self.live.as_ref().and_then(|l| l.loki_query());
@@ -391,6 +418,7 @@ impl App {
         }
         self.detail.invalidate();
         self.tree.invalidate();
+        self.correlated.invalidate();
         self.timeline.set_anchor(None);
         self.refilter();
     }
@@ -433,6 +461,7 @@ impl App {
                             .set_anchor(chosen.and_then(|id| self.data.store.pos_of(id)));
                         self.detail.invalidate();
                         self.tree.invalidate();
+                        self.correlated.invalidate();
                         self.search.job = None;
                     }
                     self.refilter();
@@ -441,6 +470,12 @@ impl App {
             },
             Action::EditQuery => self.open_query_editor(),
             Action::TreeToggle => self.tree.toggle(),
+            Action::WindowWider | Action::WindowNarrower => {
+                self.correlated.resize(action == Action::WindowWider);
+                self.correlated
+                    .sync(&self.data.store, self.timeline.selected_pos());
+            }
+            Action::JumpTo => self.jump_to_correlated(),
             Action::LoadOlder => {
                 self.notice = Some(match &mut self.live {
                     Some(live) => live.load_older(&mut self.data).join("; "),
@@ -472,7 +507,8 @@ impl App {
                 self.focus = match self.focus {
                     Pane::Timeline => Pane::Detail,
                     Pane::Detail => Pane::Tree,
-                    Pane::Tree => Pane::Timeline,
+                    Pane::Tree => Pane::Correlated,
+                    Pane::Correlated => Pane::Timeline,
                 };
                 if self.focus != Pane::Timeline {
                     self.right = self.focus;
@@ -551,6 +587,20 @@ impl App {
                 Action::PageUp => scroll.saturating_sub(10),
                 _ => *scroll,
             };
+            return;
+        }
+        if self.focus == Pane::Correlated {
+            match action {
+                Action::Down => self.correlated.move_cursor(1),
+                Action::Up => self.correlated.move_cursor(-1),
+                Action::PageDown | Action::HalfPageDown => {
+                    self.correlated.move_cursor(page / 2 + 1)
+                }
+                Action::PageUp | Action::HalfPageUp => self.correlated.move_cursor(-(page / 2 + 1)),
+                Action::Top => self.correlated.move_cursor(isize::MIN / 2),
+                Action::Bottom => self.correlated.move_cursor(isize::MAX / 2),
+                _ => {}
+            }
             return;
         }
         if self.focus == Pane::Tree {

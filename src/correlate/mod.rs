@@ -1,4 +1,5 @@
 //! The investigation over the store: process trees, correlation, chains. Pure functions; no
 //! I/O, no terminal.
 
+pub mod correlated;
 pub mod process_tree;

@@ -338,8 +338,12 @@ impl Store {
         (lo as u32, hi.max(lo) as u32)
     }
 
-    /// Every position whose event satisfies one pivot, in time order.
-    fn pivot_positions(&self, pivot: &Pivot) -> Vec<u32> {
+    /// Every position in `[lo, hi)` whose event satisfies one pivot, in time order. Each
+    /// posting list is cut to the window by binary search before anything is copied.
+    fn pivot_positions(&self, pivot: &Pivot, lo: u32, hi: u32) -> Vec<u32> {
+        let clip = |list: &'_ [u32]| -> std::ops::Range<usize> {
+            list.partition_point(|&x| x < lo)..list.partition_point(|&x| x < hi)
+        };
         let mut lists: Vec<&[u32]> = Vec::new();
         for &key in pivot.candidate_keys() {
             if pivot.is_exact() {
@@ -348,14 +352,14 @@ impl Store {
                     .lookup(pivot.value.trim())
                     .and_then(|sym| self.postings.get(&(key, sym)))
                 {
-                    lists.push(list);
+                    lists.push(&list[clip(list)]);
                 }
                 continue;
             }
             for &sym in &self.values_by_key[key.index()] {
                 if pivot.accepts(key, self.strings.resolve(sym)) {
                     if let Some(list) = self.postings.get(&(key, sym)) {
-                        lists.push(list);
+                        lists.push(&list[clip(list)]);
                     }
                 }
             }
@@ -381,12 +385,7 @@ impl Store {
         let mut lists: Vec<Vec<u32>> = query
             .pivots
             .iter()
-            .map(|p| {
-                let list = self.pivot_positions(p);
-                let a = list.partition_point(|&x| x < lo);
-                let b = list.partition_point(|&x| x < hi);
-                list[a..b].to_vec()
-            })
+            .map(|p| self.pivot_positions(p, lo, hi))
             .collect();
         lists.sort_by_key(Vec::len);
         let (smallest, rest) = lists.split_first().expect("at least one pivot");

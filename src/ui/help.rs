@@ -25,6 +25,7 @@ pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
             Context::Search => "Search line (other keys type)",
             Context::Query => "Query line (other keys type)",
             Context::Tree => "Process tree",
+            Context::Correlated => "Correlated events",
             Context::Help => "This help",
         };
         lines.push(Line::styled(title, t.get("ui.title")));

@@ -24,15 +24,17 @@ pub enum Context {
     Help,
     Query,
     Tree,
+    Correlated,
 }
 
 impl Context {
-    pub const ALL: [Context; 7] = [
+    pub const ALL: [Context; 8] = [
         Context::Global,
         Context::Timeline,
         Context::Detail,
         Context::Search,
         Context::Tree,
+        Context::Correlated,
         Context::Help,
         Context::Query,
     ];
@@ -46,6 +48,7 @@ impl Context {
             Context::Help => "help",
             Context::Query => "query",
             Context::Tree => "tree",
+            Context::Correlated => "correlated",
         }
     }
 }
@@ -203,6 +206,8 @@ struct KeymapFile {
     query: BTreeMap<String, String>,
     #[serde(default)]
     tree: BTreeMap<String, String>,
+    #[serde(default)]
+    correlated: BTreeMap<String, String>,
 }
 
 /// The active bindings, in a stable order for the help screen.
@@ -277,6 +282,7 @@ impl Keymap {
             (Context::Help, &file.help),
             (Context::Query, &file.query),
             (Context::Tree, &file.tree),
+            (Context::Correlated, &file.correlated),
         ];
         for (ctx, table) in sections {
             for (key, action) in table {

@@ -2,6 +2,7 @@
 //! mutates state or does I/O.
 
 pub mod config_file;
+pub mod correlated;
 mod detail;
 mod help;
 mod histogram;
@@ -42,6 +43,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
         };
         if showing == Pane::Tree {
             tree::draw(frame, area, app, areas.tabs.is_none());
+        } else if showing == Pane::Correlated {
+            correlated::draw(frame, area, app, areas.tabs.is_none());
         } else {
             detail::draw(frame, area, app, areas.tabs.is_none());
         }
@@ -101,6 +104,8 @@ fn draw_tabs(frame: &mut Frame, area: ratatui::layout::Rect, app: &App) {
         Span::styled("Detail", style_for(Pane::Detail)),
         Span::styled(" │ ", t.get("ui.border")),
         Span::styled("Tree", style_for(Pane::Tree)),
+        Span::styled(" │ ", t.get("ui.border")),
+        Span::styled("Related", style_for(Pane::Correlated)),
         Span::styled(format!("   {key} switches"), t.get("ui.muted")),
     ]);
     frame.render_widget(Paragraph::new(line).style(Style::default()), area);
