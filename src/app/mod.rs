@@ -542,7 +542,10 @@ impl App {
                     None => self.notice = Some("no process here to pivot on".into()),
                 }
             }
-            Action::Pivot | Action::PivotAdd => self.pivot_on_chosen(action == Action::PivotAdd),
+            Action::Pivot | Action::PivotAdd => {
+                self.pivot_on_chosen(action == Action::PivotAdd, false)
+            }
+            Action::PivotExclude => self.pivot_on_chosen(true, true),
             Action::Back => {
                 if self.history.back() {
                     self.pivot_changed();
@@ -648,13 +651,17 @@ impl App {
         self.after_change();
     }
 
-    fn pivot_on_chosen(&mut self, add: bool) {
+    /// Pivots on the entity chosen in the detail pane: alone, added (AND), or left out.
+    fn pivot_on_chosen(&mut self, add: bool, exclude: bool) {
         let Some((key, value)) = self.detail.chosen() else {
             self.notice = Some("choose an entity in the detail pane first".into());
             return;
         };
-        let pivot = Pivot::new(key, value);
-        let mut pivots = if add {
+        let pivot = Pivot {
+            exclude,
+            ..Pivot::new(key, value)
+        };
+        let mut pivots = if add || exclude {
             self.history.current().to_vec()
         } else {
             Vec::new()

@@ -41,7 +41,9 @@ pub fn narrow(
             {
                 return None;
             }
-            for p in pivots {
+            // A left-out entity is not pushed down: a line filter would also drop lines that
+            // merely mention the value; it is filtered locally.
+            for p in pivots.iter().filter(|p| !p.exclude) {
                 narrowed.push_str(&format!(" |= \"{}\"", logql_escape(&line_value(p))));
             }
             if let Some(text) = search {
@@ -95,7 +97,12 @@ pub fn narrow(
                         }
                     })
                     .collect();
-                clauses.push(format!("({})", terms.join(" OR ")));
+                let clause = format!("({})", terms.join(" OR "));
+                clauses.push(if p.exclude {
+                    format!("NOT {clause}")
+                } else {
+                    clause
+                });
             }
             if let Some(text) = search {
                 let words: Vec<String> = text
@@ -213,6 +220,21 @@ mod tests {
                 q,
                 "(event.kind:alert) AND (message:*drop* AND message:*exec*)"
             ),
+            other => panic!("{other:?}"),
+        }
+        // Left out: exact field clauses for ES, local filtering for Loki.
+        let out: Pivot = "user!=eve".parse().unwrap();
+        match narrow(&es, std::slice::from_ref(&out), None, &tables).unwrap() {
+            SourceSpec::Elasticsearch { query: Some(q), .. } => {
+                assert_eq!(
+                    q,
+                    "(event.kind:alert) AND NOT (user.name:\"eve\" OR user.target.name:\"eve\")"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        match narrow(&loki, std::slice::from_ref(&out), None, &tables).unwrap() {
+            SourceSpec::Loki { query, .. } => assert_eq!(query, "{job=\"sshd\"}"),
             other => panic!("{other:?}"),
         }
         let prom = SourceSpec::Prometheus {

@@ -376,31 +376,46 @@ impl Store {
         }
     }
 
-    /// The positions, in time order, of the events matching a query.
+    /// The positions, in time order, of the events matching a query: every pivot holds, and
+    /// no excluded entity is carried.
     pub fn select(&self, query: &Query) -> Vec<u32> {
         let (lo, hi) = self.window_bounds(query.window);
-        if query.pivots.is_empty() {
-            return (lo..hi).collect();
+        let (excluded, included): (Vec<&Pivot>, Vec<&Pivot>) =
+            query.pivots.iter().partition(|p| p.exclude);
+        let mut selected: Vec<u32> = if included.is_empty() {
+            (lo..hi).collect()
+        } else {
+            let mut lists: Vec<Vec<u32>> = included
+                .iter()
+                .map(|p| self.pivot_positions(p, lo, hi))
+                .collect();
+            lists.sort_by_key(Vec::len);
+            let (smallest, rest) = lists.split_first().expect("at least one pivot");
+            smallest
+                .iter()
+                .copied()
+                .filter(|pos| rest.iter().all(|l| l.binary_search(pos).is_ok()))
+                .collect()
+        };
+        for p in excluded {
+            let out = self.pivot_positions(p, lo, hi);
+            if !out.is_empty() {
+                selected.retain(|pos| out.binary_search(pos).is_err());
+            }
         }
-        let mut lists: Vec<Vec<u32>> = query
-            .pivots
-            .iter()
-            .map(|p| self.pivot_positions(p, lo, hi))
-            .collect();
-        lists.sort_by_key(Vec::len);
-        let (smallest, rest) = lists.split_first().expect("at least one pivot");
-        smallest
-            .iter()
-            .copied()
-            .filter(|pos| rest.iter().all(|l| l.binary_search(pos).is_ok()))
-            .collect()
+        selected
     }
 
     /// The series whose labels satisfy every pivot.
     pub fn select_series(&self, query: &Query) -> Vec<&Series> {
         self.series
             .iter()
-            .filter(|s| query.pivots.iter().all(|p| p.matches(&s.entities)))
+            .filter(|s| {
+                query
+                    .pivots
+                    .iter()
+                    .all(|p| p.matches(&s.entities) != p.exclude)
+            })
             .collect()
     }
 

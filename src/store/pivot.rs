@@ -8,6 +8,8 @@ use std::str::FromStr;
 pub struct Pivot {
     pub key: EntityKey,
     pub value: String,
+    /// A filter-out (`user!=mallory`): events with this entity are left out.
+    pub exclude: bool,
 }
 
 impl Pivot {
@@ -15,6 +17,7 @@ impl Pivot {
         Pivot {
             key,
             value: value.into(),
+            exclude: false,
         }
     }
 
@@ -98,19 +101,27 @@ impl FromStr for Pivot {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (key, value) = s
             .split_once('=')
-            .ok_or_else(|| format!("pivot `{s}` is not KEY=VALUE"))?;
+            .ok_or_else(|| format!("pivot `{s}` is not KEY=VALUE (or KEY!=VALUE to leave out)"))?;
+        let (key, exclude) = match key.strip_suffix('!') {
+            Some(k) => (k, true),
+            None => (key, false),
+        };
         let key: EntityKey = key.trim().parse()?;
         let value = value.trim();
         if value.is_empty() {
             return Err(format!("pivot `{s}` has an empty value"));
         }
-        Ok(Pivot::new(key, value))
+        Ok(Pivot {
+            exclude,
+            ..Pivot::new(key, value)
+        })
     }
 }
 
 impl fmt::Display for Pivot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}", self.key, self.value)
+        let op = if self.exclude { "!=" } else { "=" };
+        write!(f, "{}{op}{}", self.key, self.value)
     }
 }
 
@@ -170,5 +181,8 @@ mod tests {
             "user = mallory".parse::<Pivot>().unwrap().to_string(),
             "user=mallory"
         );
+        let out: Pivot = "user!=mallory".parse().unwrap();
+        assert!(out.exclude);
+        assert_eq!(out.to_string(), "user!=mallory");
     }
 }

@@ -51,7 +51,7 @@ fn brute_force(store: &Store, q: &Query) -> Vec<u32> {
             q.window.contains(e.ts())
                 && q.pivots
                     .iter()
-                    .all(|pv| e.entities().any(|(k, v)| pv.accepts(k, v)))
+                    .all(|pv| e.entities().any(|(k, v)| pv.accepts(k, v)) != pv.exclude)
         })
         .collect()
 }
@@ -88,6 +88,14 @@ fn index_answers_like_a_full_scan() {
         },
         Query {
             pivots: vec!["pod=nope".parse().unwrap()],
+            window: TimeRange::ALL,
+        },
+        Query {
+            pivots: vec!["user!=mallory".parse().unwrap()],
+            window: w,
+        },
+        Query {
+            pivots: vec!["pod=api-2".parse().unwrap(), "user!=bob".parse().unwrap()],
             window: TimeRange::ALL,
         },
     ];
