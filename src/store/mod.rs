@@ -346,14 +346,17 @@ impl Store {
         };
         let mut lists: Vec<&[u32]> = Vec::new();
         for &key in pivot.candidate_keys() {
-            if pivot.is_exact() {
+            if let Some(value) = pivot.exact_value(key) {
                 if let Some(list) = self
                     .strings
-                    .lookup(pivot.value.trim())
+                    .lookup(&value)
                     .and_then(|sym| self.postings.get(&(key, sym)))
                 {
                     lists.push(&list[clip(list)]);
                 }
+                continue;
+            }
+            if !pivot.scans(key) {
                 continue;
             }
             for &sym in &self.values_by_key[key.index()] {
@@ -400,7 +403,7 @@ impl Store {
         for p in excluded {
             let out = self.pivot_positions(p, lo, hi);
             if !out.is_empty() {
-                selected.retain(|pos| out.binary_search(pos).is_err());
+                selected = difference(&selected, &out);
             }
         }
         selected
@@ -442,6 +445,21 @@ impl Store {
         }
         counts
     }
+}
+
+/// `a` without `b`, both sorted: one pass over each.
+fn difference(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len());
+    let mut j = 0;
+    for &x in a {
+        while j < b.len() && b[j] < x {
+            j += 1;
+        }
+        if j >= b.len() || b[j] != x {
+            out.push(x);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

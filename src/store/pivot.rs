@@ -38,6 +38,26 @@ impl Pivot {
         }
     }
 
+    /// The one value of `key` this pivot can match, when there is one: the index is then
+    /// probed directly instead of scanning the key's values (a million container ids).
+    pub fn exact_value(&self, key: EntityKey) -> Option<String> {
+        let wanted = self.value.trim();
+        match (self.key, key) {
+            (EntityKey::Container, EntityKey::Container) => Some(short_container_id(wanted)),
+            (a, b) if a == b && self.is_exact() => Some(wanted.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Whether the values of `key` must be scanned (prefixes, digests, repositories).
+    pub fn scans(&self, key: EntityKey) -> bool {
+        match (self.key, key) {
+            (EntityKey::Container, EntityKey::Image) => wanted_digest(self.value.trim()).is_some(),
+            (EntityKey::Image, EntityKey::Image) | (EntityKey::Commit, EntityKey::Commit) => true,
+            _ => false,
+        }
+    }
+
     /// Whether exact equality is the whole rule, so the index can be probed directly.
     pub fn is_exact(&self) -> bool {
         !matches!(
