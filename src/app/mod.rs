@@ -592,31 +592,20 @@ impl App {
             };
             return;
         }
-        if self.focus == Pane::Correlated {
-            match action {
-                Action::Down => self.correlated.move_cursor(1),
-                Action::Up => self.correlated.move_cursor(-1),
-                Action::PageDown | Action::HalfPageDown => {
-                    self.correlated.move_cursor(page / 2 + 1)
-                }
-                Action::PageUp | Action::HalfPageUp => self.correlated.move_cursor(-(page / 2 + 1)),
-                Action::Top => self.correlated.move_cursor(isize::MIN / 2),
-                Action::Bottom => self.correlated.move_cursor(isize::MAX / 2),
-                _ => {}
-            }
-            return;
-        }
-        if self.focus == Pane::Tree {
-            match action {
-                Action::Down => self.tree.move_cursor(1),
-                Action::Up => self.tree.move_cursor(-1),
-                Action::PageDown | Action::HalfPageDown => self.tree.move_cursor(page / 2 + 1),
-                Action::PageUp | Action::HalfPageUp => self.tree.move_cursor(-(page / 2 + 1)),
-                Action::Top => self.tree.move_cursor(isize::MIN / 2),
-                Action::Bottom => self.tree.move_cursor(isize::MAX / 2),
-                _ => {}
-            }
-            return;
+        // The list panes move a cursor by rows.
+        let delta = match action {
+            Action::Down => 1,
+            Action::Up => -1,
+            Action::PageDown | Action::HalfPageDown => page / 2 + 1,
+            Action::PageUp | Action::HalfPageUp => -(page / 2 + 1),
+            Action::Top => isize::MIN / 2,
+            Action::Bottom => isize::MAX / 2,
+            _ => 0,
+        };
+        match self.focus {
+            Pane::Correlated => return self.correlated.move_cursor(delta),
+            Pane::Tree => return self.tree.move_cursor(delta),
+            _ => {}
         }
         if self.focus == Pane::Detail {
             match action {

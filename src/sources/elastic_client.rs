@@ -343,13 +343,8 @@ pub async fn run(
             report.oldest_loaded = oldest;
             break;
         }
-        // Without a count from the server (an old one, or a count that timed out) the budget
-        // still holds: stop, and say the window was not read to its end.
-        if !newest_first && report.events >= budget.saturating_mul(2) {
-            report.error = Some(format!(
-                "stopped after {} events, twice the budget, without reaching the end of the window (the server gave no count): narrow the window or pivot",
-                report.events
-            ));
+        if let Some(stop) = super::runner::over_budget(newest_first, report.events, budget) {
+            report.error = Some(stop);
             break;
         }
         match page.last_sort {

@@ -16,6 +16,16 @@ pub const DEFAULT_WINDOW_NS: i64 = 3_600 * 1_000_000_000;
 /// for SPEC §9's million. The rest of the window stays on the server.
 pub const DEFAULT_BUDGET: usize = 1_000_000;
 
+/// Without a count from the server (an old one, or a count that timed out) the budget still
+/// holds: past twice the budget, reading stops and says the window was not read to its end.
+pub fn over_budget(newest_first: bool, events: usize, budget: usize) -> Option<String> {
+    (!newest_first && events >= budget.saturating_mul(2)).then(|| {
+        format!(
+            "stopped after {events} events, twice the budget, without reaching the end of the window (the server gave no count): narrow the window or pivot"
+        )
+    })
+}
+
 /// How a source task reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunOptions {

@@ -3,7 +3,7 @@ use crate::app::correlated::short_duration;
 use crate::app::{App, Pane};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 /// Events of other sources that share an entity with the selected one, nearby in time:
@@ -11,15 +11,7 @@ use ratatui::Frame;
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
     let t = &app.theme;
     let focused = app.focus == Pane::Correlated && app.overlay.is_none();
-    let block = if bordered {
-        Block::default()
-            .borders(Borders::LEFT)
-            .border_style(t.get("ui.border"))
-    } else {
-        Block::default()
-    };
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = super::pane_frame(frame, area, app, bordered);
     let width = inner.width as usize;
     let c = &app.correlated;
     let head = format!(

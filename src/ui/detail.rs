@@ -3,22 +3,14 @@ use crate::app::{App, Pane};
 use crate::sanitize;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 /// The selected event: normalized fields, entities (each one a pivot), and the raw record.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
     let t = &app.theme;
     let focused = app.focus == Pane::Detail && app.overlay.is_none();
-    let block = if bordered {
-        Block::default()
-            .borders(Borders::LEFT)
-            .border_style(t.get("ui.border"))
-    } else {
-        Block::default()
-    };
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = super::pane_frame(frame, area, app, bordered);
     let width = inner.width as usize;
     let Some(e) = app.detail.pos.and_then(|p| app.data.store.get(p)) else {
         frame.render_widget(

@@ -77,6 +77,26 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
+/// The frame of a right-hand pane: a left border beside the timeline, none as a tab.
+/// Returns the area inside it.
+fn pane_frame(
+    frame: &mut Frame,
+    area: ratatui::layout::Rect,
+    app: &App,
+    bordered: bool,
+) -> ratatui::layout::Rect {
+    let block = if bordered {
+        ratatui::widgets::Block::default()
+            .borders(ratatui::widgets::Borders::LEFT)
+            .border_style(app.theme.get("ui.border"))
+    } else {
+        ratatui::widgets::Block::default()
+    };
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
 /// ` Timeline (5,210) │ Detail ` at narrow widths, where the panes are tabs.
 fn draw_tabs(frame: &mut Frame, area: ratatui::layout::Rect, app: &App) {
     let t = &app.theme;

@@ -2,7 +2,7 @@ use super::text;
 use crate::app::{App, Pane};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 /// The process tree of the selected event's container or host; the selected event's process
@@ -10,15 +10,7 @@ use ratatui::Frame;
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
     let t = &app.theme;
     let focused = app.focus == Pane::Tree && app.overlay.is_none();
-    let block = if bordered {
-        Block::default()
-            .borders(Borders::LEFT)
-            .border_style(t.get("ui.border"))
-    } else {
-        Block::default()
-    };
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = super::pane_frame(frame, area, app, bordered);
     let width = inner.width as usize;
     let tree = &app.tree;
     let title = match &tree.scope {
