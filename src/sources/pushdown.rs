@@ -170,6 +170,60 @@ mod tests {
     use super::*;
     use crate::sources::spec::Endpoint;
 
+    /// Quotes not preceded by an odd run of backslashes: the string literals' own delimiters.
+    fn unescaped_quotes(s: &str) -> usize {
+        let (mut n, mut backslashes) = (0, 0);
+        for c in s.chars() {
+            match c {
+                '\\' => backslashes += 1,
+                '"' if backslashes % 2 == 0 => {
+                    n += 1;
+                    backslashes = 0;
+                }
+                _ => backslashes = 0,
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn hostile_values_cannot_change_a_query_s_meaning() {
+        let tables = EntityTables::default();
+        let hostile = "x\"} or {job=~\".+\\";
+        let loki = SourceSpec::Loki {
+            endpoint: Endpoint::new("http://l"),
+            query: "{job=\"sshd\"}".into(),
+        };
+        let es = SourceSpec::Elasticsearch {
+            endpoint: Endpoint::new("http://e"),
+            index: "i".into(),
+            query: None,
+        };
+        for key in crate::model::EntityKey::ALL {
+            if matches!(key, EntityKey::Container | EntityKey::Commit) {
+                continue; // hex only: a hostile value is not a container id or a commit
+            }
+            let pivot = Pivot::new(key, hostile);
+            if let Some(SourceSpec::Loki { query, .. }) =
+                narrow(&loki, std::slice::from_ref(&pivot), None, &tables)
+            {
+                // The selector is untouched and the value stays inside one string literal.
+                assert!(query.starts_with("{job=\"sshd\"} |= \""), "{key}: {query}");
+                assert_eq!(unescaped_quotes(&query), 4, "{key}: {query}");
+            }
+            if let Some(SourceSpec::Elasticsearch { query: Some(q), .. }) =
+                narrow(&es, std::slice::from_ref(&pivot), None, &tables)
+            {
+                assert_eq!(unescaped_quotes(&q) % 2, 0, "{key}: {q}");
+                assert!(q.starts_with('(') && q.ends_with(')'), "{key}: {q}");
+            }
+        }
+        // A search with regex and quote characters stays one literal too.
+        if let Some(SourceSpec::Loki { query, .. }) = narrow(&loki, &[], Some(hostile), &tables) {
+            assert_eq!(unescaped_quotes(&query), 4, "{query}");
+        }
+    }
+
     #[test]
     fn loki_gets_line_filters_and_elasticsearch_field_clauses() {
         let tables = EntityTables::default();
