@@ -899,3 +899,22 @@ fn no_color_selects_the_monochrome_theme() {
             || out.raw.windows(3).any(|w| w == b";7m")
     );
 }
+
+#[test]
+fn marking_an_event_in_the_real_binary() {
+    let mut t = Tui::demo(120, 40);
+    wait_started(&mut t);
+    t.send("m");
+    t.wait_for("the star", |rows| rows.iter().any(|r| r.contains("★ ")));
+    t.send("n");
+    t.wait_for("the note line", |rows| rows[39].contains("NOTE"));
+    t.send("first look #triage");
+    t.send(ENTER);
+    t.wait_for("the mark in the detail", |rows| {
+        any_row(rows, "#triage first look")
+    });
+    // Only the marked event: the position reads 1/1.
+    t.send("M");
+    t.wait_for("only the marked event", |rows| any_row(rows, "1/1 "));
+    t.quit();
+}

@@ -218,3 +218,24 @@ fn correlated_pane_lists_other_sources_sharing_an_entity() {
         .unwrap_or("")
         .contains("outside the current pivot or search"));
 }
+
+#[test]
+fn marks_star_annotate_and_filter() {
+    let mut app = demo_app((120, 40), "dark");
+    keys(&mut app, "/xmrig\nj");
+    keys(&mut app, "m");
+    keys(&mut app, "nminer starts here #execution\n");
+    let buf = render(&app);
+    insta::assert_snapshot!("wide_marked", text(&buf));
+    let screen = text(&buf);
+    assert!(screen.contains("★ Drop and execute new binary"), "{screen}");
+    assert!(
+        screen.contains("mark     ★ #execution miner starts here"),
+        "{screen}"
+    );
+    // Only the marked events: one, out of the whole incident once the search is cleared.
+    keys(&mut app, "/\x1bM");
+    assert_eq!(app.timeline.shown.len(), 1);
+    keys(&mut app, "M");
+    assert!(app.timeline.shown.len() > 1000);
+}

@@ -39,6 +39,11 @@ pub enum Action {
     WindowWider,
     WindowNarrower,
     JumpTo,
+    Mark,
+    Note,
+    NoteSave,
+    NoteCancel,
+    MarkedOnly,
 }
 
 /// `(action, name in keymap files, what it does)`.
@@ -144,6 +149,27 @@ pub const REGISTRY: &[(Action, &str, &str)] = &[
         Action::JumpTo,
         "jump_to",
         "Select this event in the timeline",
+    ),
+    (
+        Action::Mark,
+        "mark",
+        "Star the selected event (again: unstar)",
+    ),
+    (
+        Action::Note,
+        "note",
+        "Annotate the selected event; #words become tags",
+    ),
+    (Action::NoteSave, "note_save", "Keep the note"),
+    (
+        Action::NoteCancel,
+        "note_cancel",
+        "Leave the note unchanged",
+    ),
+    (
+        Action::MarkedOnly,
+        "marked_only",
+        "Show only the starred and annotated events (again: all)",
     ),
 ];
 

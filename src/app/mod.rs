@@ -6,6 +6,7 @@ pub mod correlated;
 mod detail;
 mod history;
 mod live;
+pub mod marks;
 pub mod query_editor;
 mod run;
 mod search;
@@ -62,6 +63,11 @@ pub struct App {
     pub detail: DetailState,
     pub tree: TreeState,
     pub correlated: correlated::CorrelatedState,
+    pub marks: marks::Marks,
+    /// The note being typed for the selected event.
+    pub note_input: Option<String>,
+    /// Only marked events are shown.
+    pub marked_only: bool,
     /// What the right-hand pane shows (wide layout) when the timeline has the keys.
     pub right: Pane,
     pub focus: Pane,
@@ -107,6 +113,9 @@ impl App {
             detail: DetailState::default(),
             tree: TreeState::default(),
             correlated: correlated::CorrelatedState::default(),
+            marks: marks::Marks::default(),
+            note_input: None,
+            marked_only: false,
             right: Pane::Detail,
             focus: Pane::Timeline,
             overlay: None,
@@ -183,10 +192,16 @@ impl App {
 
     /// Shows the base or the search results so far, and refreshes what derives from them.
     fn show_current(&mut self) {
-        let shown = match &self.search.job {
+        let mut shown = match &self.search.job {
             Some(job) => job.results().to_vec(),
             None => self.base.clone(),
         };
+        if self.marked_only {
+            let store = &self.data.store;
+            let mut marked: Vec<u32> = self.marks.ids().filter_map(|id| store.pos_of(id)).collect();
+            marked.sort_unstable();
+            shown.retain(|p| marked.binary_search(p).is_ok());
+        }
         self.timeline.replace(shown);
         self.after_change();
     }
@@ -306,6 +321,8 @@ impl App {
     fn context(&self) -> Context {
         if self.overlay.is_some() {
             Context::Help
+        } else if self.note_input.is_some() {
+            Context::Note
         } else if self.query_editor.is_some() {
             Context::Query
         } else if self.search.editing {
@@ -339,7 +356,9 @@ impl App {
             Lookup::Unbound => {
                 let was_sequence = self.pending.len() > 1;
                 self.pending.clear();
-                if ctx == Context::Query {
+                if ctx == Context::Note {
+                    self.edit_note_text(ev);
+                } else if ctx == Context::Query {
                     self.edit_query_text(ev);
                 } else if ctx == Context::Search {
                     self.edit_search(ev);
@@ -349,6 +368,28 @@ impl App {
                 }
             }
         }
+    }
+
+    fn edit_note_text(&mut self, ev: KeyEvent) {
+        let Some(input) = &mut self.note_input else {
+            return;
+        };
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        match ev.code {
+            KeyCode::Char('u') if ctrl => input.clear(),
+            KeyCode::Char(c) if !ctrl => input.push(c),
+            KeyCode::Backspace => {
+                input.pop();
+            }
+            _ => {}
+        }
+    }
+
+    /// The arrival number of the selected event (what marks are keyed by).
+    fn selected_id(&self) -> Option<u32> {
+        self.timeline
+            .selected_pos()
+            .and_then(|p| self.data.store.id_at(p))
     }
 
     fn edit_query_text(&mut self, ev: KeyEvent) {
@@ -470,6 +511,38 @@ impl App {
             },
             Action::EditQuery => self.open_query_editor(),
             Action::TreeToggle => self.tree.toggle(),
+            Action::Mark => match self.selected_id() {
+                Some(id) => {
+                    let on = self.marks.toggle_star(id);
+                    self.notice = Some(if on { "starred" } else { "star removed" }.into());
+                    if self.marked_only {
+                        self.show_current();
+                    }
+                }
+                None => self.notice = Some("no event selected".into()),
+            },
+            Action::Note => match self.selected_id() {
+                Some(id) => self.note_input = Some(self.marks.note_text(id)),
+                None => self.notice = Some("no event selected".into()),
+            },
+            Action::NoteSave => {
+                if let (Some(text), Some(id)) = (self.note_input.take(), self.selected_id()) {
+                    self.marks.set_note(id, &text);
+                }
+            }
+            Action::NoteCancel => self.note_input = None,
+            Action::MarkedOnly => {
+                self.marked_only = !self.marked_only;
+                self.notice = Some(if self.marked_only {
+                    format!(
+                        "showing the {} marked events (M again: all)",
+                        self.marks.len()
+                    )
+                } else {
+                    "showing all events".into()
+                });
+                self.show_current();
+            }
             Action::WindowWider | Action::WindowNarrower => {
                 self.correlated.resize(action == Action::WindowWider);
                 self.correlated

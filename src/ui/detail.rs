@@ -54,6 +54,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
         width,
     ));
     lines.push(field("title", e.title()));
+    // The analyst's own marks (typed here, but shown sanitized like everything else).
+    if let Some(m) = app
+        .detail
+        .pos
+        .and_then(|p| app.data.store.id_at(p))
+        .and_then(|id| app.marks.get(id))
+    {
+        let mut text = String::new();
+        if m.star {
+            text.push_str("★ ");
+        }
+        for tag in &m.tags {
+            text.push_str(&format!("#{tag} "));
+        }
+        text.push_str(&m.note);
+        lines.push(field("mark", text.trim()));
+    }
     if let Some(p) = e.process() {
         let mut s = String::new();
         if let Some(n) = &p.name {

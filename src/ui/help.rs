@@ -26,6 +26,7 @@ pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
             Context::Query => "Query line (other keys type)",
             Context::Tree => "Process tree",
             Context::Correlated => "Correlated events",
+            Context::Note => "Note line (other keys type)",
             Context::Help => "This help",
         };
         lines.push(Line::styled(title, t.get("ui.title")));

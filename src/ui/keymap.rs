@@ -25,10 +25,11 @@ pub enum Context {
     Query,
     Tree,
     Correlated,
+    Note,
 }
 
 impl Context {
-    pub const ALL: [Context; 8] = [
+    pub const ALL: [Context; 9] = [
         Context::Global,
         Context::Timeline,
         Context::Detail,
@@ -37,6 +38,7 @@ impl Context {
         Context::Correlated,
         Context::Help,
         Context::Query,
+        Context::Note,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +51,7 @@ impl Context {
             Context::Query => "query",
             Context::Tree => "tree",
             Context::Correlated => "correlated",
+            Context::Note => "note",
         }
     }
 }
@@ -208,6 +211,8 @@ struct KeymapFile {
     tree: BTreeMap<String, String>,
     #[serde(default)]
     correlated: BTreeMap<String, String>,
+    #[serde(default)]
+    note: BTreeMap<String, String>,
 }
 
 /// The active bindings, in a stable order for the help screen.
@@ -283,6 +288,7 @@ impl Keymap {
             (Context::Query, &file.query),
             (Context::Tree, &file.tree),
             (Context::Correlated, &file.correlated),
+            (Context::Note, &file.note),
         ];
         for (ctx, table) in sections {
             for (key, action) in table {
@@ -310,6 +316,7 @@ impl Keymap {
         let contexts: &[Context] = match ctx {
             Context::Search => &[Context::Search],
             Context::Query => &[Context::Query],
+            Context::Note => &[Context::Note],
             Context::Global => &[Context::Global],
             other => &[other, Context::Global],
         };

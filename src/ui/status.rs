@@ -16,7 +16,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let right_w = right.width();
     let room = width.saturating_sub(right_w + 1);
     let mut spans: Vec<Span> = Vec::new();
-    if let Some(editor) = &app.query_editor {
+    if let Some(input) = &app.note_input {
+        spans.push(Span::styled(" NOTE ", t.get("ui.key")));
+        let (q, _) = text::untrusted(
+            input,
+            room.saturating_sub(10),
+            bar,
+            t.get("ui.escaped").patch(bar),
+        );
+        spans.extend(q);
+        spans.push(Span::styled("▏", t.get("ui.cursor").patch(bar)));
+    } else if let Some(editor) = &app.query_editor {
         spans.push(Span::styled(" LogQL ", t.get("ui.key")));
         let (q, _) = text::untrusted(
             &editor.input,

@@ -59,12 +59,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             continue;
         };
         let selected = i == app.timeline.selected;
-        lines.push(row(app, &e, width, selected, focused));
+        let mark = app
+            .data
+            .store
+            .id_at(app.timeline.shown[i])
+            .and_then(|id| app.marks.get(id));
+        lines.push(row(app, &e, width, selected, focused, mark));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn row(app: &App, e: &EventRef, width: usize, selected: bool, focused: bool) -> Line<'static> {
+fn row(
+    app: &App,
+    e: &EventRef,
+    width: usize,
+    selected: bool,
+    focused: bool,
+    mark: Option<&crate::app::marks::Mark>,
+) -> Line<'static> {
     let t = &app.theme;
     let base = if selected {
         if focused {
@@ -90,7 +102,12 @@ fn row(app: &App, e: &EventRef, width: usize, selected: bool, focused: bool) -> 
         ),
     ];
     let room = width.saturating_sub(PREFIX);
-    let summary = summary(e);
+    // A starred event shows ★, an annotated one ✎, before its summary.
+    let summary = match mark {
+        Some(m) if m.star => format!("★ {}", summary(e)),
+        Some(_) => format!("✎ {}", summary(e)),
+        None => summary(e),
+    };
     let (body, used) =
         text::untrusted(&summary, room, t.get("ui").patch(base), t.get("ui.escaped"));
     spans.extend(body);

@@ -1,0 +1,106 @@
+//! Analyst marks: a star, tags and a note on an event, kept for the session (and, later, in
+//! the case bundle). Keyed by the event's arrival number, which survives late events moving
+//! its position.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mark {
+    pub star: bool,
+    pub tags: Vec<String>,
+    pub note: String,
+}
+
+impl Mark {
+    pub fn is_empty(&self) -> bool {
+        !self.star && self.tags.is_empty() && self.note.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Marks {
+    by_id: BTreeMap<u32, Mark>,
+}
+
+impl Marks {
+    pub fn get(&self, id: u32) -> Option<&Mark> {
+        self.by_id.get(&id)
+    }
+
+    pub fn toggle_star(&mut self, id: u32) -> bool {
+        let m = self.by_id.entry(id).or_default();
+        m.star = !m.star;
+        let now = m.star;
+        self.forget_if_empty(id);
+        now
+    }
+
+    /// Sets the note from what the analyst typed: `#words` become tags, the rest is the note.
+    pub fn set_note(&mut self, id: u32, text: &str) {
+        let m = self.by_id.entry(id).or_default();
+        m.tags = text
+            .split_whitespace()
+            .filter_map(|w| w.strip_prefix('#'))
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect();
+        m.note = text
+            .split_whitespace()
+            .filter(|w| !w.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.forget_if_empty(id);
+    }
+
+    /// The note as it was typed, to edit it again.
+    pub fn note_text(&self, id: u32) -> String {
+        match self.by_id.get(&id) {
+            None => String::new(),
+            Some(m) => {
+                let mut parts: Vec<String> = m.tags.iter().map(|t| format!("#{t}")).collect();
+                if !m.note.is_empty() {
+                    parts.insert(0, m.note.clone());
+                }
+                parts.join(" ")
+            }
+        }
+    }
+
+    fn forget_if_empty(&mut self, id: u32) {
+        if self.by_id.get(&id).is_some_and(Mark::is_empty) {
+            self.by_id.remove(&id);
+        }
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.by_id.keys().copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stars_notes_and_tags() {
+        let mut m = Marks::default();
+        assert!(m.toggle_star(7));
+        m.set_note(7, "miner started here #execution #T1059");
+        let mark = m.get(7).unwrap();
+        assert_eq!(mark.tags, ["execution", "T1059"]);
+        assert_eq!(mark.note, "miner started here");
+        assert_eq!(m.note_text(7), "miner started here #execution #T1059");
+        assert!(!m.toggle_star(7));
+        assert_eq!(m.len(), 1, "the note keeps the mark");
+        m.set_note(7, "");
+        assert!(m.is_empty(), "nothing left: forgotten");
+    }
+}
