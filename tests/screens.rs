@@ -239,3 +239,22 @@ fn marks_star_annotate_and_filter() {
     keys(&mut app, "M");
     assert!(app.timeline.shown.len() > 1000);
 }
+
+#[test]
+fn context_shows_the_same_stream_around_the_event() {
+    let mut app = demo_app((120, 40), "dark");
+    // The accepted login of mallory, in the sshd stream of bastion-1.
+    keys(&mut app, "/Accepted password for mallory\n");
+    keys(&mut app, "\t\t\tc");
+    let buf = render(&app);
+    insta::assert_snapshot!("wide_context", text(&buf));
+    let screen = text(&buf);
+    assert!(screen.contains("CONTEXT"), "{screen}");
+    let marked = screen
+        .lines()
+        .find(|l| l.contains("│›"))
+        .expect("the event itself is marked");
+    assert!(marked.contains("Accepted password for mallory"), "{marked}");
+    // Before it, the brute force from the same address on the same host.
+    assert!(screen.contains("Failed password for"), "{screen}");
+}

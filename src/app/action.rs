@@ -44,6 +44,7 @@ pub enum Action {
     NoteSave,
     NoteCancel,
     MarkedOnly,
+    ContextToggle,
 }
 
 /// `(action, name in keymap files, what it does)`.
@@ -170,6 +171,11 @@ pub const REGISTRY: &[(Action, &str, &str)] = &[
         Action::MarkedOnly,
         "marked_only",
         "Show only the starred and annotated events (again: all)",
+    ),
+    (
+        Action::ContextToggle,
+        "context_toggle",
+        "Switch between correlated events and the context (same source and stream)",
     ),
 ];
 

@@ -5,6 +5,11 @@ use crate::store::Store;
 /// window changes.
 #[derive(Debug, Clone)]
 pub struct CorrelatedState {
+    /// Showing the context (same source and stream) instead of the correlated events.
+    pub context_mode: bool,
+    /// Context: positions around the selected event, and the selected event's index in it.
+    pub context: Vec<u32>,
+    pub context_at: usize,
     pub items: Vec<Correlated>,
     pub cursor: usize,
     /// ± this much time around the selected event.
@@ -15,6 +20,9 @@ pub struct CorrelatedState {
 impl Default for CorrelatedState {
     fn default() -> Self {
         CorrelatedState {
+            context_mode: false,
+            context: Vec::new(),
+            context_at: 0,
             items: Vec::new(),
             cursor: 0,
             window_ns: 10 * 60 * 1_000_000_000,
@@ -25,6 +33,8 @@ impl Default for CorrelatedState {
 
 /// At most this many are listed.
 const LIMIT: usize = 200;
+/// Events of context on each side.
+const CONTEXT: usize = 50;
 
 impl CorrelatedState {
     pub fn invalidate(&mut self) {
@@ -42,6 +52,13 @@ impl CorrelatedState {
             Some(p) => correlated(store, p, self.window_ns, LIMIT),
             None => Vec::new(),
         };
+        (self.context, self.context_at) = match selected {
+            Some(p) => crate::correlate::context::context(store, p, CONTEXT),
+            None => (Vec::new(), 0),
+        };
+        if self.context_mode {
+            self.cursor = self.context_at;
+        }
     }
 
     /// Halves (`wider = false`) or doubles the window, between a second and a day.
@@ -54,16 +71,38 @@ impl CorrelatedState {
         self.window_ns = w.clamp(1_000_000_000, 86_400 * 1_000_000_000);
     }
 
+    /// Switches between the correlated events and the context.
+    pub fn toggle_context(&mut self) {
+        self.context_mode = !self.context_mode;
+        self.cursor = if self.context_mode {
+            self.context_at
+        } else {
+            0
+        };
+    }
+
+    fn len(&self) -> usize {
+        if self.context_mode {
+            self.context.len()
+        } else {
+            self.items.len()
+        }
+    }
+
     pub fn move_cursor(&mut self, delta: isize) {
-        if self.items.is_empty() {
+        if self.len() == 0 {
             return;
         }
-        let last = self.items.len() as isize - 1;
+        let last = self.len() as isize - 1;
         self.cursor = (self.cursor as isize + delta).clamp(0, last) as usize;
     }
 
     pub fn chosen(&self) -> Option<u32> {
-        self.items.get(self.cursor).map(|c| c.pos)
+        if self.context_mode {
+            self.context.get(self.cursor).copied()
+        } else {
+            self.items.get(self.cursor).map(|c| c.pos)
+        }
     }
 }
 

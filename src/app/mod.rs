@@ -511,6 +511,7 @@ impl App {
             },
             Action::EditQuery => self.open_query_editor(),
             Action::TreeToggle => self.tree.toggle(),
+            Action::ContextToggle => self.correlated.toggle_context(),
             Action::Mark => match self.selected_id() {
                 Some(id) => {
                     let on = self.marks.toggle_star(id);

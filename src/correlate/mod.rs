@@ -1,5 +1,6 @@
 //! The investigation over the store: process trees, correlation, chains. Pure functions; no
 //! I/O, no terminal.
 
+pub mod context;
 pub mod correlated;
 pub mod process_tree;

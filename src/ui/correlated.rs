@@ -14,6 +14,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
     let inner = super::pane_frame(frame, area, app, bordered);
     let width = inner.width as usize;
     let c = &app.correlated;
+    if c.context_mode {
+        return draw_context(frame, inner, app, focused);
+    }
     let head = format!(
         " CORRELATED  ±{}  {} of other sources sharing an entity",
         short_duration(c.window_ns),
@@ -76,6 +79,61 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
             t.get("ui.escaped"),
         );
         spans.extend(title);
+        lines.push(Line::from(spans));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The events around the selected one from its source and stream, the selected one marked.
+fn draw_context(frame: &mut Frame, inner: Rect, app: &App, focused: bool) {
+    let t = &app.theme;
+    let c = &app.correlated;
+    let width = inner.width as usize;
+    let head = " CONTEXT  the same source and stream, before and after (c: correlated)";
+    let mut lines = vec![Line::styled(
+        text::fit(head, width),
+        if focused {
+            t.get("ui.title")
+        } else {
+            t.get("ui.label")
+        },
+    )];
+    let rows = inner.height.saturating_sub(1) as usize;
+    // Keep the cursor in view, centred when it can be.
+    let offset = c
+        .cursor
+        .saturating_sub(rows / 2)
+        .min(c.context.len().saturating_sub(rows));
+    for (i, &pos) in c.context.iter().enumerate().skip(offset).take(rows) {
+        let Some(e) = app.data.store.get(pos) else {
+            continue;
+        };
+        let style = if focused && i == c.cursor {
+            t.get("ui.selection")
+        } else if i == c.context_at {
+            t.get("ui.cursor")
+        } else {
+            t.get("ui")
+        };
+        let pointer = if i == c.context_at { "›" } else { " " };
+        let mut spans = vec![
+            Span::styled(pointer, t.get("ui.cursor")),
+            Span::styled(
+                format!("{} ", e.ts().clock_millis()),
+                t.get("ui.time").patch(style),
+            ),
+            Span::styled(
+                format!("{} ", e.severity().short()),
+                t.severity(e.severity()).patch(style),
+            ),
+        ];
+        let (body, _) = text::untrusted(
+            e.title(),
+            width.saturating_sub(18),
+            style,
+            t.get("ui.escaped"),
+        );
+        spans.extend(body);
         lines.push(Line::from(spans));
     }
     frame.render_widget(Paragraph::new(lines), inner);
