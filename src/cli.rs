@@ -40,6 +40,8 @@ pub enum Command {
     Query(QueryArgs),
     /// Process trees as text: one process per line, indented by depth, with name and pid.
     Tree(TreeArgs),
+    /// Attack chains found by the rules (rules/chains.toml, or chains.toml in the config dir).
+    Chains(ChainsArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -231,6 +233,23 @@ pub struct UiArgs {
     /// Keymap name (`default`, `vim`, or one in the config directory's keymaps/).
     #[arg(long, value_name = "NAME")]
     pub keymap: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ChainsArgs {
+    #[command(flatten)]
+    pub sources: SourceArgs,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ChainFormat::Text)]
+    pub format: ChainFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChainFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

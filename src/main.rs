@@ -62,6 +62,42 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             })
         }),
+        Some(Command::Chains(args)) => args.filters.to_query(Timestamp::now()).and_then(|query| {
+            let loaded = load_sources(&args.sources, &config(&args.sources).0, &query)?;
+            for report in &loaded.reports {
+                for line in report.diagnostics() {
+                    eprintln!("{line}");
+                }
+            }
+            let rules = chain_rules()?;
+            let mut positions = loaded.store.select(&query);
+            if let Some(text) = args.filters.search.as_deref().filter(|t| !t.is_empty()) {
+                positions =
+                    casefile::store::SearchJob::new(text, positions).run_to_end(&loaded.store);
+            }
+            let chains = casefile::correlate::chains::find(&loaded.store, &positions, &rules);
+            match args.format {
+                casefile::cli::ChainFormat::Text => {
+                    print!(
+                        "{}",
+                        casefile::correlate::chains::render_text(&loaded.store, &chains)
+                    )
+                }
+                casefile::cli::ChainFormat::Json => {
+                    let json = casefile::correlate::chains::to_json(&loaded.store, &chains);
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&json).unwrap_or_default()
+                    )
+                }
+            }
+            let failed = loaded.reports.iter().any(|r| r.error.is_some());
+            Ok(if failed {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }),
         None => {
             if cli.sources.is_empty() && config(&cli.sources).0.sources.is_empty() {
                 eprintln!("casefile: no sources given.\nTry the built-in incident:  casefile demo\nOr read Falco alerts:       casefile --falco /var/log/falco/events.json\nSee `casefile --help` for every source.");
@@ -133,6 +169,20 @@ fn load_sources(sources: &SourceArgs, config: &Config, query: &Query) -> Result<
         loaded.read_live(specs, options, &tables, &Cancel::default());
     }
     Ok(loaded)
+}
+
+/// The chain rules: the user's `chains.toml` in the config directory replaces the built-in.
+fn chain_rules() -> Result<casefile::correlate::chains::Rules, String> {
+    let user = casefile::cli::config_dir().map(|d| d.join("chains.toml"));
+    match user
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok().map(|t| (p, t)))
+    {
+        Some((path, text)) => {
+            casefile::correlate::chains::Rules::parse(&path.display().to_string(), &text)
+        }
+        None => Ok(casefile::correlate::chains::Rules::default_rules()),
+    }
 }
 
 fn env(name: &str) -> Option<String> {

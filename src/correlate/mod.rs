@@ -1,6 +1,7 @@
 //! The investigation over the store: process trees, correlation, chains. Pure functions; no
 //! I/O, no terminal.
 
+pub mod chains;
 pub mod context;
 pub mod correlated;
 pub mod process_tree;
