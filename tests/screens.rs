@@ -33,6 +33,11 @@ fn keys(app: &mut App, keys: &str) {
             c => KeyCode::Char(c),
         };
         app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+        // A fast typist: each letter of a search restarts it, and only the last one runs
+        // to the end (as in the terminal, where the search runs between draws).
+        if app.search.editing && matches!(code, KeyCode::Char(_)) {
+            continue;
+        }
         while app.busy() {
             app.tick();
         }
@@ -257,4 +262,33 @@ fn context_shows_the_same_stream_around_the_event() {
     assert!(marked.contains("Accepted password for mallory"), "{marked}");
     // Before it, the brute force from the same address on the same host.
     assert!(screen.contains("Failed password for"), "{screen}");
+}
+
+#[test]
+fn the_chain_of_the_selected_event_is_marked_and_listed() {
+    let mut app = demo_app((120, 40), "dark");
+    // mallory's login is a step of the intrusion chain the rules find.
+    keys(&mut app, "/Accepted password for mallory\n");
+    let screen = text(&render(&app));
+    // The timeline's half of the screen: the login row carries the chain mark.
+    let login = screen
+        .lines()
+        .filter_map(|l| l.split('│').next())
+        .find(|l| l.contains("sshd: Accepted"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(login.contains("◆ "), "{login}");
+    keys(&mut app, "C");
+    let buf = render(&app);
+    insta::assert_snapshot!("wide_chains", text(&buf));
+    let screen = text(&buf);
+    assert!(
+        screen.contains("◆ SSH brute force, then a miner in a container"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("5. ") && screen.contains("outbound connection from the container"),
+        "{screen}"
+    );
+    keys(&mut app, "\x1b");
+    assert!(app.overlay.is_none());
 }

@@ -45,6 +45,7 @@ pub enum Action {
     NoteCancel,
     MarkedOnly,
     ContextToggle,
+    Chains,
 }
 
 /// `(action, name in keymap files, what it does)`.
@@ -176,6 +177,11 @@ pub const REGISTRY: &[(Action, &str, &str)] = &[
         Action::ContextToggle,
         "context_toggle",
         "Switch between correlated events and the context (same source and stream)",
+    ),
+    (
+        Action::Chains,
+        "chains",
+        "List the attack chains the rules find (again: close)",
     ),
 ];
 

@@ -46,6 +46,7 @@ pub enum Pane {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overlay {
     Help { scroll: u16 },
+    Chains { scroll: u16 },
 }
 
 /// Everything the screen shows. Each part is its own small state; this only ties them together.
@@ -64,6 +65,10 @@ pub struct App {
     pub tree: TreeState,
     pub correlated: correlated::CorrelatedState,
     pub marks: marks::Marks,
+    /// Attack chains found by the rules, for the store size they were found at.
+    pub chains: Vec<crate::correlate::chains::Chain>,
+    chains_for: Option<usize>,
+    pub chain_rules: crate::correlate::chains::Rules,
     /// The note being typed for the selected event.
     pub note_input: Option<String>,
     /// Only marked events are shown.
@@ -114,6 +119,9 @@ impl App {
             tree: TreeState::default(),
             correlated: correlated::CorrelatedState::default(),
             marks: marks::Marks::default(),
+            chains: Vec::new(),
+            chains_for: None,
+            chain_rules: crate::correlate::chains::Rules::default_rules(),
             note_input: None,
             marked_only: false,
             right: Pane::Detail,
@@ -207,6 +215,7 @@ impl App {
     }
 
     fn after_change(&mut self) {
+        self.refresh_chains(false);
         let rows = layout::timeline_rows(self.size);
         self.timeline.scroll_to_selection(rows);
         self.detail
@@ -383,6 +392,26 @@ impl App {
             }
             _ => {}
         }
+    }
+
+    /// Finds the attack chains again when the data changed: always when asked (`force`), else
+    /// only while the store is small enough for it to be instant.
+    pub fn refresh_chains(&mut self, force: bool) {
+        let size = self.data.store.len();
+        if self.chains_for == Some(size) || (!force && size > 200_000) {
+            return;
+        }
+        let all = self.data.store.select(&Query::default());
+        self.chains = crate::correlate::chains::find(&self.data.store, &all, &self.chain_rules);
+        self.chains_for = Some(size);
+    }
+
+    /// The chain the selected event is a step of, if any.
+    pub fn selected_chain(&self) -> Option<&crate::correlate::chains::Chain> {
+        let pos = self.timeline.selected_pos()?;
+        self.chains
+            .iter()
+            .find(|c| c.steps.iter().any(|s| s.pos == pos))
     }
 
     /// The arrival number of the selected event (what marks are keyed by).
@@ -567,7 +596,14 @@ impl App {
             Action::Help => {
                 self.overlay = match self.overlay {
                     Some(Overlay::Help { .. }) => None,
-                    None => Some(Overlay::Help { scroll: 0 }),
+                    _ => Some(Overlay::Help { scroll: 0 }),
+                }
+            }
+            Action::Chains => {
+                self.refresh_chains(true);
+                self.overlay = match self.overlay {
+                    Some(Overlay::Chains { .. }) => None,
+                    _ => Some(Overlay::Chains { scroll: 0 }),
                 }
             }
             Action::Close => {
@@ -656,7 +692,7 @@ impl App {
     }
 
     fn motion(&mut self, action: Action, page: isize) {
-        if let Some(Overlay::Help { scroll }) = &mut self.overlay {
+        if let Some(Overlay::Help { scroll } | Overlay::Chains { scroll }) = &mut self.overlay {
             *scroll = match action {
                 Action::Down => scroll.saturating_add(1),
                 Action::Up => scroll.saturating_sub(1),

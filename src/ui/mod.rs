@@ -1,8 +1,9 @@
 //! Drawing. Every function here reads the app's state and writes to the frame; none of them
 //! mutates state or does I/O.
 
+pub mod chains;
 pub mod config_file;
-pub mod correlated;
+mod correlated;
 mod detail;
 mod help;
 mod histogram;
@@ -71,6 +72,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Paragraph::new(Line::from(spans)).style(app.theme.get("ui.bar")),
             row,
         );
+    }
+    if let Some(Overlay::Chains { scroll }) = app.overlay {
+        chains::draw(frame, app, scroll);
     }
     if let Some(Overlay::Help { scroll }) = app.overlay {
         help::draw(frame, app, scroll);

@@ -54,6 +54,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::styled(format!(" {why}"), t.get("ui.muted")));
     }
     let end = (app.timeline.offset + rows).min(app.timeline.shown.len());
+    let mut chain_steps: Vec<u32> = app
+        .selected_chain()
+        .map(|c| c.steps.iter().map(|s| s.pos).collect())
+        .unwrap_or_default();
+    chain_steps.sort_unstable();
     for i in app.timeline.offset..end {
         let Some(e) = app.data.store.get(app.timeline.shown[i]) else {
             continue;
@@ -64,7 +69,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             .store
             .id_at(app.timeline.shown[i])
             .and_then(|id| app.marks.get(id));
-        lines.push(row(app, &e, width, selected, focused, mark));
+        let pos = app.timeline.shown[i];
+        let in_chain = chain_steps.binary_search(&pos).is_ok();
+        let mut line = row(app, &e, width, selected, focused, mark);
+        if in_chain {
+            line.spans
+                .insert(3, Span::styled("◆ ", app.theme.get("ui.cursor")));
+        }
+        lines.push(line);
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
@@ -102,7 +114,8 @@ fn row(
         ),
     ];
     let room = width.saturating_sub(PREFIX);
-    // A starred event shows ★, an annotated one ✎, before its summary.
+    // A step of the selected event's attack chain shows ◆; a starred event ★, an annotated
+    // one ✎, before its summary.
     let summary = match mark {
         Some(m) if m.star => format!("★ {}", summary(e)),
         Some(_) => format!("✎ {}", summary(e)),

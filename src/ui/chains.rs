@@ -1,0 +1,80 @@
+use crate::app::App;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::Frame;
+
+/// The attack chains the rules find: each with its steps in order (time, source, title); the
+/// chain holding the selected event first and marked.
+pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
+    let t = &app.theme;
+    let area = frame.area();
+    let w = area.width.saturating_sub(4).min(110);
+    let h = area.height.saturating_sub(2);
+    let popup = Rect::new((area.width - w) / 2, 1, w, h);
+    let width = w.saturating_sub(2) as usize;
+    let selected = app.selected_chain();
+    let mut lines = Vec::new();
+    if app.chains.is_empty() {
+        lines.push(Line::styled(
+            " no chain found by the rules",
+            t.get("ui.muted"),
+        ));
+    }
+    let mut ordered: Vec<&crate::correlate::chains::Chain> = app.chains.iter().collect();
+    ordered.sort_by_key(|c| Some(*c) != selected);
+    for chain in ordered {
+        let mark = if Some(chain) == selected {
+            "◆ "
+        } else {
+            "  "
+        };
+        let (name, _) = super::text::untrusted(
+            &format!("{mark}{}", chain.rule),
+            width,
+            t.get("ui.title"),
+            t.get("ui.escaped"),
+        );
+        lines.push(Line::from(name));
+        for (i, step) in chain.steps.iter().enumerate() {
+            let Some(e) = app.data.store.get(step.pos) else {
+                continue;
+            };
+            let count = if step.count > 1 {
+                format!(" ×{}", step.count)
+            } else {
+                String::new()
+            };
+            let mut spans = vec![
+                Span::styled(format!("  {}. ", i + 1), t.get("ui.label")),
+                Span::styled(format!("{} ", e.ts().clock_millis()), t.get("ui.time")),
+                Span::styled(format!("{:<5} ", e.source().short()), t.source(e.source())),
+            ];
+            let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+            let (title, _) = super::text::untrusted(
+                &format!("{}{count}: {}", step.name, e.title()),
+                width.saturating_sub(used),
+                t.get("ui"),
+                t.get("ui.escaped"),
+            );
+            spans.extend(title);
+            lines.push(Line::from(spans));
+        }
+        lines.push(Line::raw(""));
+    }
+    let max_scroll = (lines.len() as u16).saturating_sub(h.saturating_sub(2));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.get("ui.border"))
+        .title(Span::styled(
+            " attack chains (rules/chains.toml) — Esc closes ",
+            t.get("ui.title"),
+        ));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll.min(max_scroll), 0)),
+        popup,
+    );
+}
