@@ -97,6 +97,29 @@ impl LiveSources {
         });
     }
 
+    /// Starts another task for a window part of a source already loaded (its events may
+    /// overlap what is in the store), as a new source report; gives its cancel token.
+    fn spawn_overlapping(
+        &self,
+        spec: SourceSpec,
+        options: RunOptions,
+        data: &mut Loaded,
+    ) -> Cancel {
+        let tx = self.tx.clone();
+        let cancel = self.cancel.child();
+        let mut placeholder: SourceReport = runner::spawn(
+            spec,
+            data.reports.len(),
+            options,
+            self.tables.clone(),
+            cancel.clone(),
+            move |m| tx.send(m).is_ok(),
+        );
+        placeholder.overlaps = true;
+        data.reports.push(placeholder);
+        cancel
+    }
+
     /// Loads the next part of each window that stayed on the server: up to another budget of
     /// events, the newest first, before the oldest loaded so far. The new task takes over the
     /// count of what is left.
@@ -119,18 +142,7 @@ impl LiveSources {
                 budget: self.options.budget,
             };
             let source = data.reports.len();
-            let tx = self.tx.clone();
-            let cancel = self.cancel.child();
-            let mut placeholder = runner::spawn(
-                spec.clone(),
-                source,
-                options,
-                self.tables.clone(),
-                cancel.clone(),
-                move |m| tx.send(m).is_ok(),
-            );
-            placeholder.overlaps = true;
-            data.reports.push(placeholder);
+            let cancel = self.spawn_overlapping(spec.clone(), options, data);
             self.specs.push((source, spec));
             self.cancels.push((source, cancel.clone()));
             self.cancels.push((index, cancel));
@@ -244,20 +256,8 @@ impl LiveSources {
                 follow: false,
                 budget: self.options.budget,
             };
-            let source = data.reports.len();
-            let tx = self.tx.clone();
             // Stopped with the source it narrows (its query replaced) or with everything.
-            let cancel = self.cancel.child();
-            let mut placeholder: SourceReport = runner::spawn(
-                narrowed,
-                source,
-                options,
-                self.tables.clone(),
-                cancel.clone(),
-                move |m| tx.send(m).is_ok(),
-            );
-            placeholder.overlaps = true;
-            data.reports.push(placeholder);
+            let cancel = self.spawn_overlapping(narrowed, options, data);
             self.cancels.push((index, cancel));
             said.push(format!(
                 "{label} pushed down to {name} for the older part of the window"

@@ -172,6 +172,20 @@ impl App {
         self.refilter();
     }
 
+    /// Late events moved others: every held position is stale now. `chosen` is the arrival
+    /// number of the event the selection was on.
+    fn positions_moved(&mut self, chosen: Option<u32>) {
+        self.timeline
+            .set_anchor(chosen.and_then(|id| self.data.store.pos_of(id)));
+        self.detail.invalidate();
+        self.tree.invalidate();
+        self.correlated.invalidate();
+        // The search's candidates and results are positions too: start it again.
+        self.search.job = None;
+        // The chains' steps are positions too: `refresh_chains` finds them again, since the
+        // store's size changed.
+    }
+
     /// Recomputes the view after the pivot or window changed.
     fn refilter(&mut self) {
         self.stale = false;
@@ -311,14 +325,7 @@ impl App {
             .anchor()
             .and_then(|p| self.data.store.id_at(p));
         if self.data.apply(msg).is_some() {
-            // Late events moved others: every held position is stale now.
-            self.timeline
-                .set_anchor(chosen.and_then(|id| self.data.store.pos_of(id)));
-            self.detail.invalidate();
-            self.tree.invalidate();
-            self.correlated.invalidate();
-            // The search's candidates and results are positions too: start it again.
-            self.search.job = None;
+            self.positions_moved(chosen);
             self.refilter();
         } else if finished {
             self.refilter();
@@ -398,7 +405,14 @@ impl App {
     /// only while the store is small enough for it to be instant.
     pub fn refresh_chains(&mut self, force: bool) {
         let size = self.data.store.len();
-        if self.chains_for == Some(size) || (!force && size > 200_000) {
+        if self.chains_for == Some(size) {
+            return;
+        }
+        if !force && size > 200_000 {
+            // Too many to search on every load; `C` searches them. Chains found before
+            // would mark rows without the events that came since.
+            self.chains.clear();
+            self.chains_for = None;
             return;
         }
         let all = self.data.store.select(&Query::default());
@@ -527,12 +541,7 @@ impl App {
                         moved |= self.data.apply(msg).is_some();
                     }
                     if moved {
-                        self.timeline
-                            .set_anchor(chosen.and_then(|id| self.data.store.pos_of(id)));
-                        self.detail.invalidate();
-                        self.tree.invalidate();
-                        self.correlated.invalidate();
-                        self.search.job = None;
+                        self.positions_moved(chosen);
                     }
                     self.refilter();
                 }

@@ -50,8 +50,8 @@ pub struct Conditions {
 
 impl Conditions {
     fn holds(&self, e: &EventRef<'_>) -> bool {
-        let contains =
-            |hay: &str, needle: &str| hay.to_lowercase().contains(&needle.to_lowercase());
+        // The needles are lowercase already (`Rules::parse`).
+        let contains = |hay: &str, needle: &str| hay.to_lowercase().contains(needle);
         self.source
             .as_deref()
             .is_none_or(|s| e.source().as_str() == s || e.source().short() == s)
@@ -80,7 +80,13 @@ impl Rules {
         let file: RuleFile =
             crate::ui::config_file::parse_toml(label, text).map_err(|e| e.to_string())?;
         let mut out = Vec::new();
-        for chain in file.chain {
+        for mut chain in file.chain {
+            for step in &mut chain.step {
+                let c = &mut step.conditions;
+                for needle in [&mut c.title, &mut c.text].into_iter().flatten() {
+                    *needle = needle.to_lowercase();
+                }
+            }
             let within = parse_duration(&chain.within).ok_or_else(|| {
                 format!(
                     "{label}: chain `{}`: within `{}` is not a duration",
@@ -190,17 +196,16 @@ pub fn find(store: &Store, positions: &[u32], rules: &Rules) -> Vec<Chain> {
                 };
                 let candidates = store.select(&query);
                 let allowed = |p: &u32| positions.binary_search(p).is_ok();
-                let hit = candidates.into_iter().filter(allowed).find(|&p| {
-                    store.get(p).is_some_and(|e| {
-                        step.conditions.holds(&e)
-                            && bind.iter().all(|k| first_value(&e, *k).is_some())
-                    })
+                let hit = candidates.into_iter().filter(allowed).find_map(|p| {
+                    let e = store.get(p)?;
+                    let fits = step.conditions.holds(&e)
+                        && bind.iter().all(|k| first_value(&e, *k).is_some());
+                    fits.then_some((p, e))
                 });
-                let Some(p) = hit else {
+                let Some((p, e)) = hit else {
                     complete = false;
                     break;
                 };
-                let Some(e) = store.get(p) else { break };
                 for k in bind {
                     if let Some(v) = first_value(&e, *k) {
                         bound.insert(*k, v);
