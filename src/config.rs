@@ -3,6 +3,7 @@
 //! ```toml
 //! theme = "light"
 //! keymap = "vim"
+//! chains_auto_limit = 200000
 //!
 //! # Which native field feeds which entity, on top of the built-in tables (SPEC §4).
 //! [entities.falco]
@@ -29,6 +30,9 @@ pub struct Config {
     pub keymap: Option<String>,
     /// Events one live source loads at most before it reads the newest first and stops.
     pub budget: Option<usize>,
+    /// Up to how many events the TUI finds the attack chains again on its own whenever data
+    /// arrives; above it, only when `C` is pressed.
+    pub chains_auto_limit: Option<usize>,
     #[serde(default)]
     entities: BTreeMap<String, BTreeMap<String, String>>,
     /// Named sources, used when the command line names none.
@@ -149,11 +153,12 @@ mod tests {
         let good = dir.join("good.toml");
         std::fs::write(
             &good,
-            "theme = \"light\"\n[entities.falco]\n\"k8s.pod.label.owner\" = \"user\"\n",
+            "theme = \"light\"\nchains_auto_limit = 5000\n[entities.falco]\n\"k8s.pod.label.owner\" = \"user\"\n",
         )
         .unwrap();
         let c = Config::load(Some(&good), None).unwrap();
         assert_eq!(c.theme.as_deref(), Some("light"));
+        assert_eq!(c.chains_auto_limit, Some(5000));
         let tables = c.entity_tables().unwrap();
         assert!(tables
             .falco

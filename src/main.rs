@@ -268,9 +268,18 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
         keymap_name.as_deref().unwrap_or("default"),
         config_dir.as_deref(),
     );
+    // A broken chains.toml is a notice in the TUI (the built-in rules run instead).
+    let (rules, rules_warning) = match chain_rules() {
+        Ok(rules) => (rules, None),
+        Err(e) => (
+            casefile::correlate::chains::Rules::default_rules(),
+            Some(format!("{e}; using the built-in chain rules")),
+        ),
+    };
     // Shown in the status bar: stderr is hidden behind the alternate screen.
     let notices: Vec<String> = config_warning
         .into_iter()
+        .chain(rules_warning)
         .chain(theme_warnings)
         .chain(keymap_warnings)
         .chain(
@@ -282,6 +291,12 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
         .collect();
     let size = ratatui::crossterm::terminal::size().unwrap_or((80, 24));
     let mut app = App::new(loaded, keymap, theme, query, size);
+    app.set_chain_rules(
+        rules,
+        config
+            .chains_auto_limit
+            .unwrap_or(casefile::app::chains::DEFAULT_AUTO_LIMIT),
+    );
     if let Some(search) = filters.search.clone() {
         app.start_search(search);
     }

@@ -292,3 +292,41 @@ fn the_chain_of_the_selected_event_is_marked_and_listed() {
     keys(&mut app, "\x1b");
     assert!(app.overlay.is_none());
 }
+
+#[test]
+fn above_the_size_limit_chains_are_found_only_when_asked_and_in_slices() {
+    let mut app = demo_app((120, 40), "dark");
+    // The demo's 6,039 events are over this limit: nothing is searched on its own.
+    app.set_chain_rules(casefile::correlate::chains::Rules::default_rules(), 1_000);
+    keys(&mut app, "/Accepted password for mallory\n");
+    assert!(!app.chains.running());
+    assert!(app.selected_chain().is_none());
+    let login = |screen: &str| {
+        screen
+            .lines()
+            .filter_map(|l| l.split('│').next())
+            .find(|l| l.contains("sshd: Accepted"))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("{screen}"))
+    };
+    assert!(!login(&text(&render(&app))).contains('◆'));
+    // Asked: the search runs a slice at a time, its progress on screen meanwhile.
+    app.handle_key(KeyEvent::new(KeyCode::Char('C'), KeyModifiers::NONE));
+    assert!(app.chains.running());
+    let screen = text(&render(&app));
+    assert!(
+        screen.contains("finding chains in 6,039 events… 0%"),
+        "{screen}"
+    );
+    assert!(app.chains.found.is_empty());
+    while app.busy() {
+        app.tick();
+    }
+    let screen = text(&render(&app));
+    assert!(
+        screen.contains("◆ SSH brute force, then a miner in a container"),
+        "{screen}"
+    );
+    keys(&mut app, "\x1b");
+    assert!(login(&text(&render(&app))).contains("◆ "));
+}

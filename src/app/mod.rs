@@ -2,6 +2,7 @@
 //! reads this state; the terminal loop lives in `run.rs`.
 
 pub mod action;
+pub mod chains;
 pub mod correlated;
 mod detail;
 mod history;
@@ -65,10 +66,7 @@ pub struct App {
     pub tree: TreeState,
     pub correlated: correlated::CorrelatedState,
     pub marks: marks::Marks,
-    /// Attack chains found by the rules, for the store size they were found at.
-    pub chains: Vec<crate::correlate::chains::Chain>,
-    chains_for: Option<usize>,
-    pub chain_rules: crate::correlate::chains::Rules,
+    pub chains: chains::ChainState,
     /// The note being typed for the selected event.
     pub note_input: Option<String>,
     /// Only marked events are shown.
@@ -119,9 +117,7 @@ impl App {
             tree: TreeState::default(),
             correlated: correlated::CorrelatedState::default(),
             marks: marks::Marks::default(),
-            chains: Vec::new(),
-            chains_for: None,
-            chain_rules: crate::correlate::chains::Rules::default_rules(),
+            chains: chains::ChainState::default(),
             note_input: None,
             marked_only: false,
             right: Pane::Detail,
@@ -182,8 +178,8 @@ impl App {
         self.correlated.invalidate();
         // The search's candidates and results are positions too: start it again.
         self.search.job = None;
-        // The chains' steps are positions too: `refresh_chains` finds them again, since the
-        // store's size changed.
+        // The chains' steps are positions too: found again after the next refilter.
+        self.chains.positions_moved();
     }
 
     /// Recomputes the view after the pivot or window changed.
@@ -229,7 +225,7 @@ impl App {
     }
 
     fn after_change(&mut self) {
-        self.refresh_chains(false);
+        self.chains.refresh(&self.data.store, false);
         let rows = layout::timeline_rows(self.size);
         self.timeline.scroll_to_selection(rows);
         self.detail
@@ -265,11 +261,16 @@ impl App {
             self.show_current();
             return true;
         }
-        false
+        let chains_open = matches!(self.overlay, Some(Overlay::Chains { .. }));
+        if self.chains.step(&self.data.store, chains::CHAIN_SLICE) {
+            return true;
+        }
+        // The overlay shows the search's progress.
+        chains_open && self.chains.running()
     }
 
     pub fn busy(&self) -> bool {
-        self.search.running() || self.stale
+        self.search.running() || self.stale || self.chains.running()
     }
 
     /// Whether any source is still loading.
@@ -401,31 +402,16 @@ impl App {
         }
     }
 
-    /// Finds the attack chains again when the data changed: always when asked (`force`), else
-    /// only while the store is small enough for it to be instant.
-    pub fn refresh_chains(&mut self, force: bool) {
-        let size = self.data.store.len();
-        if self.chains_for == Some(size) {
-            return;
-        }
-        if !force && size > 200_000 {
-            // Too many to search on every load; `C` searches them. Chains found before
-            // would mark rows without the events that came since.
-            self.chains.clear();
-            self.chains_for = None;
-            return;
-        }
-        let all = self.data.store.select(&Query::default());
-        self.chains = crate::correlate::chains::find(&self.data.store, &all, &self.chain_rules);
-        self.chains_for = Some(size);
+    /// Chain rules other than the built-in ones, and up to how many events chains are found
+    /// again on their own.
+    pub fn set_chain_rules(&mut self, rules: crate::correlate::chains::Rules, auto_limit: usize) {
+        self.chains = chains::ChainState::new(rules, auto_limit);
+        self.chains.refresh(&self.data.store, false);
     }
 
     /// The chain the selected event is a step of, if any.
     pub fn selected_chain(&self) -> Option<&crate::correlate::chains::Chain> {
-        let pos = self.timeline.selected_pos()?;
-        self.chains
-            .iter()
-            .find(|c| c.steps.iter().any(|s| s.pos == pos))
+        self.chains.holding(self.timeline.selected_pos()?)
     }
 
     /// The arrival number of the selected event (what marks are keyed by).
@@ -609,7 +595,7 @@ impl App {
                 }
             }
             Action::Chains => {
-                self.refresh_chains(true);
+                self.chains.refresh(&self.data.store, true);
                 self.overlay = match self.overlay {
                     Some(Overlay::Chains { .. }) => None,
                     _ => Some(Overlay::Chains { scroll: 0 }),

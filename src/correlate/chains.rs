@@ -2,8 +2,9 @@
 //! simple conditions, joined by the entities earlier steps bound, inside a time limit. Nothing
 //! here knows the demo: the rules are data.
 
-use crate::model::{parse_duration, EntityKey, Timestamp};
-use crate::store::{EventRef, Pivot, Query, Store};
+pub use super::chain_search::ChainSearch;
+use crate::model::{parse_duration, EntityKey};
+use crate::store::{EventRef, Store};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -49,9 +50,9 @@ pub struct Conditions {
 }
 
 impl Conditions {
-    fn holds(&self, e: &EventRef<'_>) -> bool {
+    pub(super) fn holds(&self, e: &EventRef<'_>) -> bool {
         // The needles are lowercase already (`Rules::parse`).
-        let contains = |hay: &str, needle: &str| hay.to_lowercase().contains(needle);
+        let contains = contains_folded;
         self.source
             .as_deref()
             .is_none_or(|s| e.source().as_str() == s || e.source().short() == s)
@@ -68,12 +69,35 @@ impl Conditions {
     }
 }
 
+/// Whether `hay` contains `needle` (already lowercase), ignoring case. This runs for every
+/// event of the store, so an ASCII needle is compared byte by byte with no allocation; only a
+/// non-ASCII needle lowercases the haystack.
+fn contains_folded(hay: &str, needle: &str) -> bool {
+    if !needle.is_ascii() {
+        return hay.to_lowercase().contains(needle);
+    }
+    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
 /// A step's joined and bound keys, parsed.
 type StepKeys = (Vec<EntityKey>, Vec<EntityKey>);
 
-/// Rules ready to run: keys parsed, durations read.
+/// One chain rule ready to run: its time limit read and its step keys parsed.
 #[derive(Debug, Clone)]
-pub struct Rules(Vec<(ChainRule, i64, Vec<StepKeys>)>);
+pub(super) struct ReadyRule {
+    pub rule: ChainRule,
+    /// The time limit, in nanoseconds.
+    pub within: i64,
+    pub keys: Vec<StepKeys>,
+}
+
+/// Rules ready to run.
+#[derive(Debug, Clone)]
+pub struct Rules(pub(super) Vec<ReadyRule>);
 
 impl Rules {
     pub fn parse(label: &str, text: &str) -> Result<Rules, String> {
@@ -109,7 +133,11 @@ impl Rules {
             if chain.step.is_empty() {
                 return Err(format!("{label}: chain `{}` has no steps", chain.name));
             }
-            out.push((chain, within, keys));
+            out.push(ReadyRule {
+                rule: chain,
+                within,
+                keys,
+            });
         }
         Ok(Rules(out))
     }
@@ -136,98 +164,18 @@ pub struct Chain {
     pub bound: BTreeMap<EntityKey, String>,
 }
 
-fn first_value(e: &EventRef<'_>, key: EntityKey) -> Option<String> {
+pub(super) fn first_value(e: &EventRef<'_>, key: EntityKey) -> Option<String> {
     e.entities()
         .find(|(k, _)| *k == key)
         .map(|(_, v)| v.to_string())
 }
 
-/// Every chain the rules find among `positions` (in time order). Each start of a chain is
-/// tried; the next step is the first matching event after the previous one that carries
-/// every joined value, inside the chain's time limit.
+/// Every chain the rules find among `positions` (in time order), at once. The TUI runs the
+/// same search in slices ([`ChainSearch`]) so keys are answered while it runs.
 pub fn find(store: &Store, positions: &[u32], rules: &Rules) -> Vec<Chain> {
-    let mut found = Vec::new();
-    for (rule, within, keys) in &rules.0 {
-        let first = &rule.step[0];
-        let (_, first_bind) = &keys[0];
-        // Starts: events of the first step, grouped by the values they bind.
-        let mut groups: BTreeMap<Vec<String>, Vec<u32>> = BTreeMap::new();
-        for &pos in positions {
-            let Some(e) = store.get(pos) else { continue };
-            if !first.conditions.holds(&e) {
-                continue;
-            }
-            let Some(values) = first_bind
-                .iter()
-                .map(|k| first_value(&e, *k))
-                .collect::<Option<Vec<_>>>()
-            else {
-                continue;
-            };
-            groups.entry(values).or_default().push(pos);
-        }
-        for (values, members) in groups {
-            let need = first.at_least.unwrap_or(1).max(1);
-            if members.len() < need {
-                continue;
-            }
-            let start_pos = members[need - 1];
-            let Some(start) = store.get(start_pos) else {
-                continue;
-            };
-            let limit = Timestamp(start.ts().0.saturating_add(*within));
-            let mut bound: BTreeMap<EntityKey, String> =
-                first_bind.iter().copied().zip(values).collect();
-            let mut steps = vec![FoundStep {
-                name: first.name.clone(),
-                pos: start_pos,
-                count: members.len(),
-            }];
-            let mut after = start.ts();
-            let mut complete = true;
-            for (step, (join, bind)) in rule.step.iter().zip(keys.iter()).skip(1) {
-                let pivots: Vec<Pivot> = join
-                    .iter()
-                    .filter_map(|k| bound.get(k).map(|v| Pivot::new(*k, v.clone())))
-                    .collect();
-                let query = Query {
-                    pivots,
-                    window: crate::model::TimeRange::new(after, limit),
-                };
-                let candidates = store.select(&query);
-                let allowed = |p: &u32| positions.binary_search(p).is_ok();
-                let hit = candidates.into_iter().filter(allowed).find_map(|p| {
-                    let e = store.get(p)?;
-                    let fits = step.conditions.holds(&e)
-                        && bind.iter().all(|k| first_value(&e, *k).is_some());
-                    fits.then_some((p, e))
-                });
-                let Some((p, e)) = hit else {
-                    complete = false;
-                    break;
-                };
-                for k in bind {
-                    if let Some(v) = first_value(&e, *k) {
-                        bound.insert(*k, v);
-                    }
-                }
-                after = e.ts();
-                steps.push(FoundStep {
-                    name: step.name.clone(),
-                    pos: p,
-                    count: 1,
-                });
-            }
-            if complete {
-                found.push(Chain {
-                    rule: rule.name.clone(),
-                    steps,
-                    bound,
-                });
-            }
-        }
-    }
-    found
+    let mut search = ChainSearch::new(rules.clone(), positions.to_vec());
+    while !search.step(store, usize::MAX) {}
+    search.into_found()
 }
 
 /// Chains as text: the rule, then each step in order with its event's time, source and title.
@@ -291,4 +239,25 @@ pub fn to_json(store: &Store, chains: &[Chain]) -> serde_json::Value {
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_folded;
+
+    #[test]
+    fn case_folded_contains() {
+        assert!(contains_folded(
+            "sshd: FAILED Password for root",
+            "failed password"
+        ));
+        assert!(contains_folded("anything", ""));
+        assert!(!contains_folded("Failed passwor", "failed password"));
+        assert!(!contains_folded("", "x"));
+        // A non-ASCII needle lowercases the haystack.
+        assert!(contains_folded("Échec de connexion", "échec"));
+        assert!(!contains_folded("Echec", "échec"));
+        // Multi-byte haystack around an ASCII needle.
+        assert!(contains_folded("→ Accepted ←", "accepted"));
+    }
 }

@@ -1,6 +1,7 @@
 //! The investigation over the store: process trees, correlation, chains. Pure functions; no
 //! I/O, no terminal.
 
+pub mod chain_search;
 pub mod chains;
 pub mod context;
 pub mod correlated;

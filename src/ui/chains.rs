@@ -14,14 +14,31 @@ pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
     let popup = Rect::new((area.width - w) / 2, 1, w, h);
     let width = w.saturating_sub(2) as usize;
     let selected = app.selected_chain();
+    let store = &app.data.store;
     let mut lines = Vec::new();
-    if app.chains.is_empty() {
+    if let Some(percent) = app.chains.progress() {
+        lines.push(Line::styled(
+            format!(
+                " finding chains in {} events… {percent}%",
+                super::text::thousands(store.len())
+            ),
+            t.get("ui.muted"),
+        ));
+    } else if !app.chains.is_current(store) {
+        lines.push(Line::styled(
+            format!(
+                " {} events are not searched yet: close and press C to search them",
+                super::text::thousands(app.chains.behind(store))
+            ),
+            t.get("ui.muted"),
+        ));
+    } else if app.chains.found.is_empty() {
         lines.push(Line::styled(
             " no chain found by the rules",
             t.get("ui.muted"),
         ));
     }
-    let mut ordered: Vec<&crate::correlate::chains::Chain> = app.chains.iter().collect();
+    let mut ordered: Vec<&crate::correlate::chains::Chain> = app.chains.found.iter().collect();
     ordered.sort_by_key(|c| Some(*c) != selected);
     for chain in ordered {
         let mark = if Some(chain) == selected {
@@ -37,7 +54,7 @@ pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
         );
         lines.push(Line::from(name));
         for (i, step) in chain.steps.iter().enumerate() {
-            let Some(e) = app.data.store.get(step.pos) else {
+            let Some(e) = store.get(step.pos) else {
                 continue;
             };
             let count = if step.count > 1 {
