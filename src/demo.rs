@@ -30,6 +30,12 @@ pub fn load() -> Loaded {
 /// Loads the demo with the given entity tables (the user's config may extend them).
 pub fn load_with(tables: &EntityTables) -> Loaded {
     let mut loaded = Loaded::default();
+    load_into(&mut loaded, tables);
+    loaded
+}
+
+/// Loads the demo into `loaded`, classified by its classifier.
+pub fn load_into(loaded: &mut Loaded, tables: &EntityTables) {
     let (falco_parsed, _) = falco::parse_lines(FALCO.as_bytes(), "falco-prod", &tables.falco);
     loaded.add(
         SourceReport::new("falco-prod", SourceKind::Falco, "demo-data/falco.jsonl"),
@@ -39,7 +45,7 @@ pub fn load_with(tables: &EntityTables) -> Loaded {
         let q = query_of(file);
         let result = loki::parse_response(body, "loki-prod", &q, &tables.loki);
         add_result(
-            &mut loaded,
+            loaded,
             SourceReport::new("loki-prod", SourceKind::Loki, &q),
             result,
         );
@@ -47,7 +53,7 @@ pub fn load_with(tables: &EntityTables) -> Loaded {
     let q = query_of("elasticsearch.json");
     let result = elastic::parse_response(ELASTIC, "es-prod", &tables.elasticsearch);
     add_result(
-        &mut loaded,
+        loaded,
         SourceReport::new("es-prod", SourceKind::Elasticsearch, &q),
         result,
     );
@@ -58,12 +64,11 @@ pub fn load_with(tables: &EntityTables) -> Loaded {
         let q = query_of(file);
         let result = prometheus::parse_response(body, "prom-prod", &q, &tables.prometheus);
         add_result(
-            &mut loaded,
+            loaded,
             SourceReport::new("prom-prod", SourceKind::Prometheus, &q),
             result,
         );
     }
-    loaded
 }
 
 fn add_result(

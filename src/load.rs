@@ -1,5 +1,6 @@
 //! Reading the sources named on the command line into a store, with a report per source.
 
+use crate::correlate::categories::Classifier;
 use crate::model::SourceKind;
 use crate::model::{Event, ServerCounts};
 use crate::sources::spec::SourceSpec;
@@ -95,6 +96,8 @@ impl SourceReport {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub store: Store,
+    /// Puts events in their security-signal categories as they arrive.
+    pub classifier: Arc<Classifier>,
     pub reports: Vec<SourceReport>,
     /// Server-side counts of windows too big to load whole.
     pub server_counts: Vec<ServerCounts>,
@@ -107,9 +110,17 @@ impl Loaded {
         report.series += parsed.series.len();
         report.skipped.merge(parsed.skipped);
         report.ignored += parsed.ignored;
-        self.store.ingest(parsed.events);
+        self.ingest(parsed.events);
         self.store.add_series(parsed.series);
         self.reports.push(report);
+    }
+
+    /// Classifies the events and stores them; see [`Store::ingest`] for what it returns.
+    pub fn ingest(&mut self, mut events: Vec<Event>) -> Option<usize> {
+        for e in &mut events {
+            self.classifier.classify(e);
+        }
+        self.store.ingest(events)
     }
 
     /// Applies one message from a source task. Returns the first store position that moved,
@@ -134,7 +145,7 @@ impl Loaded {
                 if self.reports.get(source).is_some_and(|r| r.overlaps) {
                     events.retain(|e| !self.store.holds(e.ts, e.source, &e.raw));
                 }
-                return self.store.ingest(events);
+                return self.ingest(events);
             }
             SourceMessage::Series { series, .. } => self.store.add_series(series),
             SourceMessage::Counts { counts, .. } => self.server_counts.push(counts),
@@ -215,9 +226,8 @@ pub fn falco_input(loaded: &mut Loaded, path: &str, table: &EntityTable) -> Resu
         format!("falco:{path}")
     };
     let mut report = SourceReport::new(&name, SourceKind::Falco, path);
-    let store = &mut loaded.store;
     let sink = |batch| {
-        store.ingest(batch);
+        loaded.ingest(batch);
     };
     let (stats, err) = if path == "-" {
         falco::read_lines(std::io::stdin().lock(), &name, table, sink)

@@ -152,11 +152,14 @@ fn load_sources(sources: &SourceArgs, config: &Config, query: &Query) -> Result<
         return Err("stdin (`--falco -`) can be read only once".into());
     }
     let tables = config.entity_tables().unwrap_or_default();
-    let mut loaded = if sources.demo {
-        casefile::demo::load_with(&tables)
-    } else {
-        Loaded::default()
+    let classifier = category_rules()?;
+    let mut loaded = Loaded {
+        classifier: std::sync::Arc::new(classifier),
+        ..Loaded::default()
     };
+    if sources.demo {
+        casefile::demo::load_into(&mut loaded, &tables);
+    }
     for path in &sources.falco {
         load::falco_input(&mut loaded, path, &tables.falco)?;
     }
@@ -171,17 +174,27 @@ fn load_sources(sources: &SourceArgs, config: &Config, query: &Query) -> Result<
     Ok(loaded)
 }
 
+/// A rules file the user keeps in the config directory, with its path for messages.
+fn user_rules(file: &str) -> Option<(String, String)> {
+    let path = casefile::cli::config_dir()?.join(file);
+    let text = std::fs::read_to_string(&path).ok()?;
+    Some((path.display().to_string(), text))
+}
+
 /// The chain rules: the user's `chains.toml` in the config directory replaces the built-in.
 fn chain_rules() -> Result<casefile::correlate::chains::Rules, String> {
-    let user = casefile::cli::config_dir().map(|d| d.join("chains.toml"));
-    match user
-        .as_ref()
-        .and_then(|p| std::fs::read_to_string(p).ok().map(|t| (p, t)))
-    {
-        Some((path, text)) => {
-            casefile::correlate::chains::Rules::parse(&path.display().to_string(), &text)
-        }
+    match user_rules("chains.toml") {
+        Some((label, text)) => casefile::correlate::chains::Rules::parse(&label, &text),
         None => Ok(casefile::correlate::chains::Rules::default_rules()),
+    }
+}
+
+/// The category rules: the user's `categories.toml` in the config directory replaces the
+/// built-in.
+fn category_rules() -> Result<casefile::correlate::categories::Classifier, String> {
+    match user_rules("categories.toml") {
+        Some((label, text)) => casefile::correlate::categories::Classifier::parse(&label, &text),
+        None => Ok(casefile::correlate::categories::Classifier::default()),
     }
 }
 
@@ -197,11 +210,21 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
     let (config, config_warning) = config(sources);
     let specs = live_specs(sources, &config)?;
     let tables = config.entity_tables().unwrap_or_default();
-    let mut loaded = if sources.demo {
-        casefile::demo::load_with(&tables)
-    } else {
-        Loaded::default()
+    // A broken categories.toml is a notice in the TUI (the built-in rules run instead).
+    let (classifier, categories_warning) = match category_rules() {
+        Ok(c) => (c, None),
+        Err(e) => (
+            casefile::correlate::categories::Classifier::default(),
+            Some(format!("{e}; using the built-in category rules")),
+        ),
     };
+    let mut loaded = Loaded {
+        classifier: std::sync::Arc::new(classifier),
+        ..Loaded::default()
+    };
+    if sources.demo {
+        casefile::demo::load_into(&mut loaded, &tables);
+    }
     // Files load on their own threads: the screen is up at once and shows their progress.
     let (tx, rx) = casefile::app::source_channel();
     let cancel = Cancel::default();
@@ -280,6 +303,7 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
     let notices: Vec<String> = config_warning
         .into_iter()
         .chain(rules_warning)
+        .chain(categories_warning)
         .chain(theme_warnings)
         .chain(keymap_warnings)
         .chain(

@@ -18,7 +18,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// A frame reaches the pty in several writes; a screen is read only after the output has been
 /// quiet this long, so no check ever sees half a frame.
 const QUIET: Duration = Duration::from_millis(50);
-const TIMELINE_HEADER: &str = "TIME         SOURCE SEV  EVENT";
+/// The timeline's header; a category column follows when the pane is wide enough.
+const TIMELINE_HEADER: &str = "TIME         SOURCE SEV  ";
 const HELP_TITLE: &str = " keys — Esc closes ";
 
 const ENTER: &str = "\r";

@@ -330,3 +330,33 @@ fn above_the_size_limit_chains_are_found_only_when_asked_and_in_slices() {
     keys(&mut app, "\x1b");
     assert!(login(&text(&render(&app))).contains("◆ "));
 }
+
+#[test]
+fn t_steps_the_category_filter_and_the_column_shows_it() {
+    let mut app = demo_app((80, 24), "dark");
+    keys(&mut app, "t");
+    let screen = text(&render(&app));
+    assert!(screen.contains("› category=authentication"), "{screen}");
+    assert!(screen.contains("SEV  CAT   EVENT"), "{screen}");
+    // Every row shown is an authentication event: its column says so.
+    let rows: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.len() > 30 && l.as_bytes()[2] == b':' && l.as_bytes()[5] == b':')
+        .collect();
+    assert!(rows.len() > 10, "{screen}");
+    for row in rows {
+        let cell = row.get(24..29).unwrap_or("");
+        assert!(cell == "authn" || cell == "auth+", "{row}");
+    }
+    keys(&mut app, "t");
+    let screen = text(&render(&app));
+    assert!(screen.contains("› category=authoriz"), "{screen}");
+    assert_eq!(
+        app.history.current(),
+        ["category=authorization"
+            .parse::<casefile::store::Pivot>()
+            .unwrap()]
+    );
+    keys(&mut app, "b");
+    assert!(text(&render(&app)).contains("› category=authentication"));
+}

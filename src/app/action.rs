@@ -46,6 +46,7 @@ pub enum Action {
     MarkedOnly,
     ContextToggle,
     Chains,
+    CategoryNext,
 }
 
 /// `(action, name in keymap files, what it does)`.
@@ -182,6 +183,11 @@ pub const REGISTRY: &[(Action, &str, &str)] = &[
         Action::Chains,
         "chains",
         "List the attack chains the rules find (again: close)",
+    ),
+    (
+        Action::CategoryNext,
+        "category_next",
+        "Show only the next security-signal category (after the last: all)",
     ),
 ];
 

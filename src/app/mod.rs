@@ -2,6 +2,7 @@
 //! reads this state; the terminal loop lives in `run.rs`.
 
 pub mod action;
+mod category_filter;
 pub mod chains;
 pub mod correlated;
 mod detail;
@@ -662,6 +663,12 @@ impl App {
                 if self.history.forward() {
                     self.pivot_changed();
                 }
+            }
+            Action::CategoryNext => {
+                let pivots =
+                    category_filter::next(self.history.current(), self.window, &self.data.store);
+                self.history.push(pivots);
+                self.pivot_changed();
             }
             Action::ClearPivot => {
                 if !self.history.current().is_empty() {

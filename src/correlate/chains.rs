@@ -3,6 +3,7 @@
 //! here knows the demo: the rules are data.
 
 pub use super::chain_search::ChainSearch;
+use super::conditions::Conditions;
 use crate::model::{parse_duration, EntityKey};
 use crate::store::{EventRef, Store};
 use serde::Deserialize;
@@ -39,50 +40,6 @@ pub struct StepRule {
     pub bind: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Conditions {
-    pub source: Option<String>,
-    pub title: Option<String>,
-    pub text: Option<String>,
-    pub rule: Option<String>,
-    pub kind: Option<String>,
-}
-
-impl Conditions {
-    pub(super) fn holds(&self, e: &EventRef<'_>) -> bool {
-        // The needles are lowercase already (`Rules::parse`).
-        let contains = contains_folded;
-        self.source
-            .as_deref()
-            .is_none_or(|s| e.source().as_str() == s || e.source().short() == s)
-            && self.kind.as_deref().is_none_or(|k| e.kind().as_str() == k)
-            && self.title.as_deref().is_none_or(|t| contains(e.title(), t))
-            && self
-                .text
-                .as_deref()
-                .is_none_or(|t| contains(e.title(), t) || contains(e.message(), t))
-            && self
-                .rule
-                .as_deref()
-                .is_none_or(|r| e.entities().any(|(k, v)| k == EntityKey::Rule && v == r))
-    }
-}
-
-/// Whether `hay` contains `needle` (already lowercase), ignoring case. This runs for every
-/// event of the store, so an ASCII needle is compared byte by byte with no allocation; only a
-/// non-ASCII needle lowercases the haystack.
-fn contains_folded(hay: &str, needle: &str) -> bool {
-    if !needle.is_ascii() {
-        return hay.to_lowercase().contains(needle);
-    }
-    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
-    needle.is_empty()
-        || hay
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
-}
-
 /// A step's joined and bound keys, parsed.
 type StepKeys = (Vec<EntityKey>, Vec<EntityKey>);
 
@@ -106,10 +63,9 @@ impl Rules {
         let mut out = Vec::new();
         for mut chain in file.chain {
             for step in &mut chain.step {
-                let c = &mut step.conditions;
-                for needle in [&mut c.title, &mut c.text].into_iter().flatten() {
-                    *needle = needle.to_lowercase();
-                }
+                step.conditions.prepare().map_err(|e| {
+                    format!("{label}: chain `{}`, step `{}`: {e}", chain.name, step.name)
+                })?;
             }
             let within = parse_duration(&chain.within).ok_or_else(|| {
                 format!(
@@ -239,25 +195,4 @@ pub fn to_json(store: &Store, chains: &[Chain]) -> serde_json::Value {
             })
             .collect(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::contains_folded;
-
-    #[test]
-    fn case_folded_contains() {
-        assert!(contains_folded(
-            "sshd: FAILED Password for root",
-            "failed password"
-        ));
-        assert!(contains_folded("anything", ""));
-        assert!(!contains_folded("Failed passwor", "failed password"));
-        assert!(!contains_folded("", "x"));
-        // A non-ASCII needle lowercases the haystack.
-        assert!(contains_folded("Échec de connexion", "échec"));
-        assert!(!contains_folded("Echec", "échec"));
-        // Multi-byte haystack around an ASCII needle.
-        assert!(contains_folded("→ Accepted ←", "accepted"));
-    }
 }

@@ -32,7 +32,8 @@ pub fn correlated(store: &Store, pos: u32, window_ns: i64, limit: usize) -> Vec<
         Timestamp(ts.0.saturating_add(window_ns).saturating_add(1)),
     );
     let mut hits: HashMap<u32, Vec<(EntityKey, String)>> = HashMap::new();
-    for (key, value) in e.entities() {
+    // A category is a kind of event, not a thing two events can share.
+    for (key, value) in e.entities().filter(|(k, _)| *k != EntityKey::Category) {
         // A pid or an ip alone joins unrelated hosts; they still add to a match.
         let query = Query {
             pivots: vec![Pivot::new(key, value)],

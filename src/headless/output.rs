@@ -1,7 +1,7 @@
 //! Record formats for stdout. JSON lines are valid JSON with every character a terminal would
 //! interpret written as a `\u` escape, so `casefile query | less` is as safe as the TUI.
 
-use crate::model::{Series, Timestamp};
+use crate::model::{EntityKey, Series, Timestamp};
 use crate::store::EventRef;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -20,6 +20,9 @@ struct EventLine<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     process: Option<&'a crate::model::Process>,
     tags: Vec<&'a str>,
+    /// Security-signal categories, kept apart from the entities of SPEC §3.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    categories: Vec<&'a str>,
     raw: RawOrText<'a>,
 }
 
@@ -71,9 +74,18 @@ pub fn event_json_line(e: &EventRef<'_>) -> String {
         severity: e.severity().as_str(),
         title: e.title(),
         message: e.message(),
-        entities: e.entities().map(|(k, v)| (k, v.to_string())).collect(),
+        entities: e
+            .entities()
+            .filter(|(k, _)| *k != EntityKey::Category)
+            .map(|(k, v)| (k, v.to_string()))
+            .collect(),
         process: e.process(),
         tags: e.tags().collect(),
+        categories: e
+            .entities()
+            .filter(|(k, _)| *k == EntityKey::Category)
+            .map(|(_, v)| v)
+            .collect(),
         raw,
     };
     terminal_safe_json(serde_json::to_string(&line).unwrap_or_default())

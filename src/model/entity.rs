@@ -15,10 +15,12 @@ pub enum EntityKey {
     Ip,
     Pid,
     Rule,
+    /// A security-signal category (`model::Category`), assigned by rules.
+    Category,
 }
 
 impl EntityKey {
-    pub const ALL: [EntityKey; 10] = [
+    pub const ALL: [EntityKey; 11] = [
         EntityKey::User,
         EntityKey::Container,
         EntityKey::Image,
@@ -29,6 +31,7 @@ impl EntityKey {
         EntityKey::Ip,
         EntityKey::Pid,
         EntityKey::Rule,
+        EntityKey::Category,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +46,7 @@ impl EntityKey {
             EntityKey::Ip => "ip",
             EntityKey::Pid => "pid",
             EntityKey::Rule => "rule",
+            EntityKey::Category => "category",
         }
     }
 
@@ -204,6 +208,7 @@ fn normalize(key: EntityKey, value: &str) -> Option<String> {
             }
             v.to_ascii_lowercase()
         }
+        EntityKey::Category => v.parse::<super::Category>().ok()?.as_str().to_string(),
         EntityKey::Pid => {
             let pid: i64 = v.parse().ok()?;
             if pid < 0 {

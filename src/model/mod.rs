@@ -1,5 +1,6 @@
 //! The normalized event model (SPEC §3) and its entities (SPEC §4). No I/O lives here.
 
+pub mod category;
 pub mod counts;
 pub mod entity;
 mod event;
@@ -7,6 +8,7 @@ mod series;
 mod severity;
 mod time;
 
+pub use category::Category;
 pub use counts::ServerCounts;
 pub use entity::{Entities, EntityKey};
 pub use event::{Event, EventKind, Process, SourceKind};

@@ -8,6 +8,7 @@
 //! - Elasticsearch: a `query_string` clause over the ECS fields the entity table maps to the
 //!   key, exact for most keys, a prefix for container ids and commits.
 //! - Prometheus: not pushed down (series are few; they are filtered locally).
+//! - A `category` pivot is never pushed down: categories are assigned by casefile's rules.
 
 use super::spec::SourceSpec;
 use super::EntityTables;
@@ -25,6 +26,14 @@ pub fn narrow(
     tables: &EntityTables,
 ) -> Option<SourceSpec> {
     let search = search.map(str::trim).filter(|s| !s.is_empty());
+    // A category is casefile's own (rules over what the sources return): no server has it,
+    // so it is always filtered locally, and the other pivots still go down.
+    let pivots: Vec<Pivot> = pivots
+        .iter()
+        .filter(|p| p.key != EntityKey::Category)
+        .cloned()
+        .collect();
+    let pivots = pivots.as_slice();
     if pivots.is_empty() && search.is_none() {
         return None;
     }
@@ -296,5 +305,32 @@ mod tests {
             queries: vec!["up".into()],
         };
         assert!(narrow(&prom, &["pod=x".parse().unwrap()], None, &tables).is_none());
+    }
+
+    #[test]
+    fn categories_stay_local_and_the_other_pivots_still_go_down() {
+        let tables = EntityTables::default();
+        let category: Pivot = "category=authn".parse().unwrap();
+        let user: Pivot = "user=mallory".parse().unwrap();
+        let loki = SourceSpec::Loki {
+            endpoint: Endpoint::new("http://l"),
+            query: "{job=\"sshd\"}".into(),
+        };
+        let es = SourceSpec::Elasticsearch {
+            endpoint: Endpoint::new("http://e"),
+            index: "logs-*".into(),
+            query: None,
+        };
+        for spec in [&loki, &es] {
+            assert!(narrow(spec, std::slice::from_ref(&category), None, &tables).is_none());
+            assert_eq!(
+                narrow(spec, &[category.clone(), user.clone()], None, &tables),
+                narrow(spec, std::slice::from_ref(&user), None, &tables)
+            );
+        }
+        match narrow(&loki, &[category, user], None, &tables).unwrap() {
+            SourceSpec::Loki { query, .. } => assert_eq!(query, "{job=\"sshd\"} |= \"mallory\""),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -35,6 +35,7 @@ impl Pivot {
             EntityKey::Ip => &[EntityKey::Ip],
             EntityKey::Pid => &[EntityKey::Pid],
             EntityKey::Rule => &[EntityKey::Rule],
+            EntityKey::Category => &[EntityKey::Category],
         }
     }
 
@@ -127,9 +128,13 @@ impl FromStr for Pivot {
             None => (key, false),
         };
         let key: EntityKey = key.trim().parse()?;
-        let value = value.trim();
+        let mut value = value.trim();
         if value.is_empty() {
             return Err(format!("pivot `{s}` has an empty value"));
+        }
+        // A category by its full or short name; anything else is a typo worth saying.
+        if key == EntityKey::Category {
+            value = value.parse::<crate::model::Category>()?.as_str();
         }
         Ok(Pivot {
             exclude,
@@ -151,6 +156,16 @@ mod tests {
 
     const FULL: &str = "5f2c1a9b3d4e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b";
     const DIGEST: &str = "sha256:ba29e532250e1f4dbd880e46a6595760ee6b732525b265dba1e98b0eb614d28e";
+
+    #[test]
+    fn categories_by_full_or_short_name() {
+        let p: Pivot = "category=AUTHN".parse().unwrap();
+        assert_eq!(p.value, "authentication");
+        assert!(p.accepts(EntityKey::Category, "authentication"));
+        assert!(!p.accepts(EntityKey::Category, "authorization"));
+        let err = "category=auth".parse::<Pivot>().unwrap_err();
+        assert!(err.contains("unknown category `auth`"), "{err}");
+    }
 
     #[test]
     fn container_hash_in_any_form() {

@@ -1,5 +1,6 @@
 use super::text;
 use crate::app::{App, Pane};
+use crate::model::{Category, EntityKey};
 use crate::store::EventRef;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -7,8 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-/// Column widths: `13:04:05.123 falco CRIT `.
+/// Column widths: `13:04:05.123 falco CRIT `, then `authn ` when there is room for it.
 const PREFIX: usize = 12 + 1 + 5 + 1 + 4 + 1;
+const CATEGORY: usize = 5 + 1;
+/// Below this width the event text needs the room more; the detail pane lists categories.
+const CATEGORY_FROM: usize = 72;
 
 /// The merged timeline: one row per event, only the visible rows are built.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -30,9 +34,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             text::thousands(app.timeline.shown.len())
         )
     };
+    let with_category = width >= CATEGORY_FROM;
     let head = format!(
         "{:<w$}",
-        "TIME         SOURCE SEV  EVENT",
+        if with_category {
+            "TIME         SOURCE SEV  CAT   EVENT"
+        } else {
+            "TIME         SOURCE SEV  EVENT"
+        },
         w = width.saturating_sub(position.len() + 1)
     );
     lines.push(Line::from(vec![
@@ -73,8 +82,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let in_chain = chain_steps.binary_search(&pos).is_ok();
         let mut line = row(app, &e, width, selected, focused, mark);
         if in_chain {
+            let at = if with_category { 4 } else { 3 };
             line.spans
-                .insert(3, Span::styled("◆ ", app.theme.get("ui.cursor")));
+                .insert(at, Span::styled("◆ ", app.theme.get("ui.cursor")));
         }
         lines.push(line);
     }
@@ -113,7 +123,14 @@ fn row(
             t.severity(e.severity()).patch(base),
         ),
     ];
-    let room = width.saturating_sub(PREFIX);
+    let mut room = width.saturating_sub(PREFIX);
+    if width >= CATEGORY_FROM {
+        spans.push(Span::styled(
+            format!("{:<5} ", category_cell(e)),
+            t.get("ui.label").patch(base),
+        ));
+        room = room.saturating_sub(CATEGORY);
+    }
     // A step of the selected event's attack chain shows ◆; a starred event ★, an annotated
     // one ✎, before its summary.
     let summary = match mark {
@@ -128,6 +145,26 @@ fn row(
         spans.push(Span::styled(" ".repeat(room - used), base));
     }
     Line::from(spans)
+}
+
+/// The event's first security-signal category by its short name; `+` when it has more
+/// (the detail pane lists them all).
+fn category_cell(e: &EventRef) -> String {
+    let mut all: Vec<Category> = e
+        .entities()
+        .filter(|(k, _)| *k == EntityKey::Category)
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    all.sort_unstable();
+    match all.as_slice() {
+        [] => String::new(),
+        [one] => one.short().to_string(),
+        [first, ..] => {
+            let mut cell: String = first.short().chars().take(4).collect();
+            cell.push('+');
+            cell
+        }
+    }
 }
 
 /// The title, then the message when it says more than the title. A title taken from the
