@@ -1,8 +1,9 @@
 //! Reading the sources named on the command line into a store, with a report per source.
 
 use crate::correlate::categories::Classifier;
+use crate::correlate::thresholds::Thresholds;
 use crate::model::SourceKind;
-use crate::model::{Event, ServerCounts};
+use crate::model::{Event, Series, ServerCounts};
 use crate::sources::spec::SourceSpec;
 use crate::sources::task::{Cancel, SourceMessage};
 use crate::sources::{falco, falco_follow, runner, EntityTable, EntityTables, Parsed, SkipReport};
@@ -38,6 +39,9 @@ pub struct SourceReport {
     pub insecure: bool,
     /// Replaced by a re-run with another query: its late messages are ignored.
     pub retired: bool,
+    /// Events casefile derived from what this source returned (threshold crossings of its
+    /// series), beside the `events` it returned itself.
+    pub derived: usize,
     /// Reads part of a window other tasks read too (a pushed-down pivot, older events): its
     /// events are checked against the store so none is held twice.
     pub overlaps: bool,
@@ -61,6 +65,7 @@ impl SourceReport {
             oldest_loaded: None,
             insecure: false,
             retired: false,
+            derived: 0,
             overlaps: false,
         }
     }
@@ -92,12 +97,20 @@ impl SourceReport {
     }
 }
 
+/// What is derived from the data as it is loaded: events' security-signal categories, and
+/// events from metric series that cross a threshold.
+#[derive(Debug, Default)]
+pub struct IngestRules {
+    pub categories: Classifier,
+    pub thresholds: Thresholds,
+}
+
 /// A store filled from sources, and what each source did.
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub store: Store,
-    /// Puts events in their security-signal categories as they arrive.
-    pub classifier: Arc<Classifier>,
+    /// What is derived from the data as it arrives.
+    pub rules: Arc<IngestRules>,
     pub reports: Vec<SourceReport>,
     /// Server-side counts of windows too big to load whole.
     pub server_counts: Vec<ServerCounts>,
@@ -111,16 +124,32 @@ impl Loaded {
         report.skipped.merge(parsed.skipped);
         report.ignored += parsed.ignored;
         self.ingest(parsed.events);
-        self.store.add_series(parsed.series);
         self.reports.push(report);
+        let source = self.reports.len() - 1;
+        self.add_series(source, parsed.series);
     }
 
     /// Classifies the events and stores them; see [`Store::ingest`] for what it returns.
     pub fn ingest(&mut self, mut events: Vec<Event>) -> Option<usize> {
         for e in &mut events {
-            self.classifier.classify(e);
+            self.rules.categories.classify(e);
         }
         self.store.ingest(events)
+    }
+
+    /// Stores the series, and the events of their threshold crossings (once: a series read
+    /// again crosses at the same samples).
+    pub fn add_series(&mut self, source: usize, series: Vec<Series>) -> Option<usize> {
+        let crossings: Vec<Event> = series
+            .iter()
+            .flat_map(|s| self.rules.thresholds.crossings(s))
+            .filter(|e| !self.store.holds(e.ts, e.source, &e.raw))
+            .collect();
+        if let Some(r) = self.reports.get_mut(source) {
+            r.derived += crossings.len();
+        }
+        self.store.add_series(series);
+        self.ingest(crossings)
     }
 
     /// Applies one message from a source task. Returns the first store position that moved,
@@ -147,7 +176,7 @@ impl Loaded {
                 }
                 return self.ingest(events);
             }
-            SourceMessage::Series { series, .. } => self.store.add_series(series),
+            SourceMessage::Series { series, .. } => return self.add_series(source, series),
             SourceMessage::Counts { counts, .. } => self.server_counts.push(counts),
             SourceMessage::Progress {
                 source,
@@ -168,6 +197,7 @@ impl Loaded {
             | SourceMessage::Update { source, mut report } => {
                 if let Some(r) = self.reports.get_mut(source) {
                     report.overlaps |= r.overlaps;
+                    report.derived = r.derived;
                     *r = report;
                 }
             }

@@ -152,9 +152,12 @@ fn load_sources(sources: &SourceArgs, config: &Config, query: &Query) -> Result<
         return Err("stdin (`--falco -`) can be read only once".into());
     }
     let tables = config.entity_tables().unwrap_or_default();
-    let classifier = category_rules()?;
+    let (rules, broken) = ingest_rules();
+    if let Some(first) = broken.into_iter().next() {
+        return Err(first);
+    }
     let mut loaded = Loaded {
-        classifier: std::sync::Arc::new(classifier),
+        rules: std::sync::Arc::new(rules),
         ..Loaded::default()
     };
     if sources.demo {
@@ -189,13 +192,33 @@ fn chain_rules() -> Result<casefile::correlate::chains::Rules, String> {
     }
 }
 
-/// The category rules: the user's `categories.toml` in the config directory replaces the
-/// built-in.
-fn category_rules() -> Result<casefile::correlate::categories::Classifier, String> {
-    match user_rules("categories.toml") {
-        Some((label, text)) => casefile::correlate::categories::Classifier::parse(&label, &text),
-        None => Ok(casefile::correlate::categories::Classifier::default()),
-    }
+/// The rules applied as data loads: the user's `categories.toml` and `thresholds.toml` in the
+/// config directory replace the built-in ones. A broken file is named (with the line) and
+/// its built-in rules run instead; the caller decides whether that stops it.
+fn ingest_rules() -> (load::IngestRules, Vec<String>) {
+    use casefile::correlate::{categories::Classifier, thresholds::Thresholds};
+    let mut broken = Vec::new();
+    let categories = match user_rules("categories.toml") {
+        Some((label, text)) => Classifier::parse(&label, &text).unwrap_or_else(|e| {
+            broken.push(format!("{e}; using the built-in category rules"));
+            Classifier::default()
+        }),
+        None => Classifier::default(),
+    };
+    let thresholds = match user_rules("thresholds.toml") {
+        Some((label, text)) => Thresholds::parse(&label, &text).unwrap_or_else(|e| {
+            broken.push(format!("{e}; using the built-in thresholds"));
+            Thresholds::default()
+        }),
+        None => Thresholds::default(),
+    };
+    (
+        load::IngestRules {
+            categories,
+            thresholds,
+        },
+        broken,
+    )
 }
 
 fn env(name: &str) -> Option<String> {
@@ -210,16 +233,10 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
     let (config, config_warning) = config(sources);
     let specs = live_specs(sources, &config)?;
     let tables = config.entity_tables().unwrap_or_default();
-    // A broken categories.toml is a notice in the TUI (the built-in rules run instead).
-    let (classifier, categories_warning) = match category_rules() {
-        Ok(c) => (c, None),
-        Err(e) => (
-            casefile::correlate::categories::Classifier::default(),
-            Some(format!("{e}; using the built-in category rules")),
-        ),
-    };
+    // A broken rules file is a notice in the TUI (the built-in rules run instead).
+    let (rules, rules_broken) = ingest_rules();
     let mut loaded = Loaded {
-        classifier: std::sync::Arc::new(classifier),
+        rules: std::sync::Arc::new(rules),
         ..Loaded::default()
     };
     if sources.demo {
@@ -303,7 +320,7 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
     let notices: Vec<String> = config_warning
         .into_iter()
         .chain(rules_warning)
-        .chain(categories_warning)
+        .chain(rules_broken)
         .chain(theme_warnings)
         .chain(keymap_warnings)
         .chain(

@@ -121,7 +121,9 @@ fn the_demo_chain_is_found_by_the_rules() {
         c.bound.get(&EntityKey::Ip).map(String::as_str),
         Some("203.0.113.45")
     );
-    assert_eq!(c.steps.len(), 5);
+    // Five steps, and the optional sixth: the pod's CPU spike, a threshold crossing of a
+    // Prometheus series made an event.
+    assert_eq!(c.steps.len(), 6);
     let titles: Vec<String> = c
         .steps
         .iter()
@@ -138,7 +140,8 @@ fn the_demo_chain_is_found_by_the_rules() {
     assert!(titles[2].contains("pods/exec"), "{titles:?}");
     assert_eq!(titles[3], "Terminal shell in container");
     assert!(titles[4].to_lowercase().contains("outbound"), "{titles:?}");
-    // Steps in time order, and from three sources.
+    assert_eq!(titles[5], "CPU spike on pod api-7d9f-x2k4q");
+    // Steps in time order, and from all four sources.
     let times: Vec<Timestamp> = c
         .steps
         .iter()
@@ -150,7 +153,7 @@ fn the_demo_chain_is_found_by_the_rules() {
         .iter()
         .map(|s| loaded.store.get(s.pos).unwrap().source())
         .collect();
-    assert_eq!(sources.len(), 3);
+    assert_eq!(sources.len(), 4);
     assert!(c.steps[0].count >= 5);
 }
 
@@ -176,6 +179,8 @@ fn a_dataset_the_rules_were_not_written_against() {
         store.get(c.steps[4].pos).unwrap().title(),
         "Outbound connection to C2 servers"
     );
+    // No metrics here: the optional spike step is left out, and the chain stands.
+    assert_eq!(c.steps.len(), 5);
     // The decoy's failures alone make no chain.
     assert!(chains
         .iter()
@@ -241,8 +246,9 @@ fn casefile_chains_prints_text_and_json() {
     let json: serde_json::Value =
         serde_json::from_str(&run(&["chains", "--demo", "--format", "json"])).unwrap();
     let first = &json[0];
-    assert_eq!(first["steps"].as_array().unwrap().len(), 5);
+    assert_eq!(first["steps"].as_array().unwrap().len(), 6);
     assert_eq!(first["steps"][2]["source"], "elasticsearch");
+    assert_eq!(first["steps"][5]["source"], "prometheus");
     assert_eq!(first["joined_on"]["user"], "mallory");
     // A pivot that leaves the login out leaves no intrusion chain.
     let none = run(&["chains", "--demo", "--pivot", "user!=mallory"]);

@@ -346,7 +346,8 @@ fn demo_jsonl_is_valid_ordered_and_matches_the_library() {
             .entry((s.source.as_str().to_string(), true))
             .or_default() += s.samples.len();
     }
-    assert_eq!(expected.len(), 4, "the demo lost a source: {expected:?}");
+    // Four sources, and the events derived from Prometheus series (threshold crossings).
+    assert_eq!(expected.len(), 5, "the demo lost a source: {expected:?}");
     assert_eq!(seen, expected, "records per (source, is_metric)");
 }
 

@@ -83,7 +83,7 @@ fn demo_is_large_and_loads_without_skips_or_errors() {
     // Every source kind is represented, and the reports add up to what the store holds.
     let kinds: BTreeSet<SourceKind> = loaded.reports.iter().map(|r| r.kind).collect();
     assert_eq!(kinds, SourceKind::ALL.into_iter().collect());
-    let reported_events: usize = loaded.reports.iter().map(|r| r.events).sum();
+    let reported_events: usize = loaded.reports.iter().map(|r| r.events + r.derived).sum();
     let reported_series: usize = loaded.reports.iter().map(|r| r.series).sum();
     assert_eq!(reported_events, store.len());
     assert_eq!(reported_series, store.series().len());

@@ -250,10 +250,9 @@ fn casefile_reads_a_real_prometheus() {
         run.stderr,
         server.log()
     );
-    let samples = lines(&run);
-    assert!(samples
-        .iter()
-        .all(|v| v["kind"] == "metric" && v["query"] == q));
+    let (samples, crossings): (Vec<_>, Vec<_>) =
+        lines(&run).into_iter().partition(|v| v["kind"] == "metric");
+    assert!(samples.iter().all(|v| v["query"] == q));
     let pods: BTreeSet<&str> = samples
         .iter()
         .map(|v| v["metric"]["pod"].as_str().unwrap())
@@ -282,6 +281,19 @@ fn casefile_reads_a_real_prometheus() {
         before < 0.5 && after > 1.5,
         "api CPU before {before:.2}, after {after:.2}"
     );
+    // The spike crossed the built-in CPU threshold once, for that pod only, within the
+    // five minutes the rate() needs to follow it.
+    assert_eq!(crossings.len(), 1, "{crossings:?}");
+    let crossing = &crossings[0];
+    assert_eq!(crossing["kind"], "alert");
+    assert_eq!(crossing["source"], "prometheus");
+    assert_eq!(crossing["title"], "CPU spike on pod api-7d9f");
+    assert_eq!(crossing["tags"][0], "threshold");
+    let at = ts_secs(crossing);
+    assert!(
+        (spike..=spike + 300).contains(&at),
+        "crossed at {at}, spike at {spike}"
+    );
     // A two-hour window fits in 11,000 points at one second.
     assert!(api.windows(2).all(|w| w[1].0 - w[0].0 == 1), "1 s step");
     assert!(api.iter().all(|(ts, _)| (from..=to).contains(ts)));
@@ -299,7 +311,8 @@ fn casefile_reads_a_real_prometheus() {
         "pod=api-7d9f",
         "--count",
     ]);
-    assert_eq!(pivot.stdout.trim(), api.len().to_string());
+    // Its samples, and its one threshold crossing.
+    assert_eq!(pivot.stdout.trim(), (api.len() + 1).to_string());
 
     // 2. A window far wider than 11,000 seconds: the step grows so Prometheus accepts it.
     let wide_from = now - 90 * 86_400;

@@ -154,7 +154,7 @@ fn follow(
             pivots,
             window: TimeRange::new(after, limit),
         };
-        let (p, e) = store
+        let hit = store
             .select(&query)
             .into_iter()
             .filter(|p| positions.binary_search(p).is_ok())
@@ -163,7 +163,13 @@ fn follow(
                 let fits =
                     step.conditions.holds(&e) && bind.iter().all(|k| first_value(&e, *k).is_some());
                 fits.then_some((p, e))
-            })?;
+            });
+        let Some((p, e)) = hit else {
+            if step.optional {
+                continue;
+            }
+            return None;
+        };
         for k in bind {
             if let Some(v) = first_value(&e, *k) {
                 bound.insert(*k, v);

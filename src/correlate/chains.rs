@@ -38,6 +38,9 @@ pub struct StepRule {
     pub join: Vec<String>,
     #[serde(default)]
     pub bind: Vec<String>,
+    /// The chain stands without this step; when an event makes it, it is part of the chain.
+    #[serde(default)]
+    pub optional: bool,
 }
 
 /// A step's joined and bound keys, parsed.

@@ -8,3 +8,4 @@ pub mod conditions;
 pub mod context;
 pub mod correlated;
 pub mod process_tree;
+pub mod thresholds;

@@ -14,4 +14,4 @@ pub use entity::{Entities, EntityKey};
 pub use event::{Event, EventKind, Process, SourceKind};
 pub use series::Series;
 pub use severity::Severity;
-pub use time::{parse_duration, TimeRange, Timestamp};
+pub use time::{human_duration, parse_duration, TimeRange, Timestamp};

@@ -138,6 +138,17 @@ impl TimeRange {
 }
 
 /// Parses `90s`, `15m`, `2h`, `7d` (also `1h30m`) into nanoseconds.
+/// A length of time as people say it, to the minute once it is long: `45s`, `47m`, `2h 5m`.
+pub fn human_duration(ns: i64) -> String {
+    let s = ns.max(0) / 1_000_000_000;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        _ if s % 3600 < 60 => format!("{}h", s / 3600),
+        _ => format!("{}h {}m", s / 3600, s % 3600 / 60),
+    }
+}
+
 pub fn parse_duration(s: &str) -> Option<i64> {
     let s = s.trim();
     if s.is_empty() {
@@ -188,6 +199,16 @@ mod tests {
         let naive = Timestamp::parse_rfc3339("2099-11-15T14:12:12").unwrap();
         assert_eq!(naive.to_rfc3339(), "2099-11-15T14:12:12.000000000Z");
         assert_eq!(Timestamp::parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn human_durations() {
+        let s = 1_000_000_000;
+        assert_eq!(human_duration(45 * s), "45s");
+        assert_eq!(human_duration(47 * 60 * s + 15 * s), "47m");
+        assert_eq!(human_duration(2 * 3600 * s + 5 * 60 * s), "2h 5m");
+        assert_eq!(human_duration(3600 * s + 30 * s), "1h");
+        assert_eq!(human_duration(-5), "0s");
     }
 
     #[test]
