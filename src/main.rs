@@ -29,7 +29,12 @@ fn main() -> ExitCode {
         }
         // Filters are checked before any source is read: a typo must not wait for stdin.
         Some(Command::Query(args)) => args.filters.to_query(Timestamp::now()).and_then(|query| {
-            let loaded = load_sources(&args.sources, &config(&args.sources).0, &query)?;
+            let loaded = load_sources(
+                &args.sources,
+                &config(&args.sources).0,
+                &query,
+                &args.filters,
+            )?;
             let failed = casefile::headless::run(args, &query, &loaded)?;
             // Output was written, but a source failed: say so to scripts.
             Ok(if failed {
@@ -39,7 +44,12 @@ fn main() -> ExitCode {
             })
         }),
         Some(Command::Tree(args)) => args.filters.to_query(Timestamp::now()).and_then(|query| {
-            let loaded = load_sources(&args.sources, &config(&args.sources).0, &query)?;
+            let loaded = load_sources(
+                &args.sources,
+                &config(&args.sources).0,
+                &query,
+                &args.filters,
+            )?;
             for report in &loaded.reports {
                 for line in report.diagnostics() {
                     eprintln!("{line}");
@@ -63,7 +73,12 @@ fn main() -> ExitCode {
             })
         }),
         Some(Command::Chains(args)) => args.filters.to_query(Timestamp::now()).and_then(|query| {
-            let loaded = load_sources(&args.sources, &config(&args.sources).0, &query)?;
+            let loaded = load_sources(
+                &args.sources,
+                &config(&args.sources).0,
+                &query,
+                &args.filters,
+            )?;
             for report in &loaded.reports {
                 for line in report.diagnostics() {
                     eprintln!("{line}");
@@ -140,7 +155,15 @@ fn live_specs(sources: &SourceArgs, config: &Config) -> Result<Vec<SourceSpec>, 
     }
 }
 
-fn load_sources(sources: &SourceArgs, config: &Config, query: &Query) -> Result<Loaded, String> {
+/// Reads every source to the end, for the headless commands. Live sources are asked for the
+/// pivots and the search already (pushed down), so the server does the filtering; what
+/// arrives is filtered locally all the same.
+fn load_sources(
+    sources: &SourceArgs,
+    config: &Config,
+    query: &Query,
+    filters: &FilterArgs,
+) -> Result<Loaded, String> {
     if sources.is_empty() && config.sources.is_empty() {
         return Err("no sources given (use --demo, --falco PATH|-, --loki, --es or --prom, or [[sources]] in the config file)".into());
     }
@@ -172,6 +195,23 @@ fn load_sources(sources: &SourceArgs, config: &Config, query: &Query) -> Result<
             follow: false,
             budget: config.budget.unwrap_or(runner::DEFAULT_BUDGET),
         };
+        let search = filters.search.as_deref();
+        let specs = specs
+            .into_iter()
+            .map(|spec| {
+                match casefile::sources::pushdown::narrow(&spec, &query.pivots, search, &tables) {
+                    Some(narrowed) => {
+                        eprintln!(
+                            "casefile: {}: pushed down: {}",
+                            casefile::sanitize::line(&spec.endpoint().name),
+                            casefile::sanitize::line(&narrowed.describe())
+                        );
+                        narrowed
+                    }
+                    None => spec,
+                }
+            })
+            .collect();
         loaded.read_live(specs, options, &tables, &Cancel::default());
     }
     Ok(loaded)

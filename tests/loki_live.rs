@@ -47,6 +47,13 @@ struct Entry {
     line: String,
 }
 
+impl Entry {
+    /// Whether the line holds every needle (LogQL's `|=`).
+    fn passes(&self, needles: &[String]) -> bool {
+        needles.iter().all(|n| self.line.contains(n.as_str()))
+    }
+}
+
 /// Two sshd streams, entries in the order Loki returns them forward: by time, then stream.
 struct Dataset {
     streams: Vec<BTreeMap<String, String>>,
@@ -323,6 +330,28 @@ struct FakeLoki {
 }
 
 impl FakeLoki {
+    /// The needles of a query that is this fake's selector followed by line filters
+    /// (`{job="sshd"} |= "mallory"`, as casefile pushes a pivot down), or `None`.
+    fn line_filters(&self, query: &str) -> Option<Vec<String>> {
+        let mut rest = query.trim().strip_prefix(self.query.as_str())?.trim_start();
+        let mut needles = Vec::new();
+        while !rest.is_empty() {
+            let quoted = rest.strip_prefix("|= \"")?;
+            let mut needle = String::new();
+            let mut chars = quoted.char_indices();
+            let end = loop {
+                match chars.next()? {
+                    (_, '\\') => needle.push(chars.next()?.1),
+                    (i, '"') => break i,
+                    (_, c) => needle.push(c),
+                }
+            };
+            needles.push(needle);
+            rest = quoted[end + 1..].trim_start();
+        }
+        Some(needles)
+    }
+
     fn answer(&self, req: &Request) -> Response {
         match (req.method.as_str(), req.path.as_str()) {
             ("GET", QUERY_RANGE) => self.range(req),
@@ -353,9 +382,9 @@ impl FakeLoki {
         else {
             return Response::text(400, format!("fake Loki: cannot serve {q:?} as a range"));
         };
-        if selector.trim() != self.query || step <= 0 {
+        let Some(needles) = self.line_filters(selector).filter(|_| step > 0) else {
             return Response::text(400, format!("fake Loki: unexpected {q:?}"));
-        }
+        };
         let mut values = Vec::new();
         let mut t = start;
         while t <= end {
@@ -363,7 +392,7 @@ impl FakeLoki {
                 .data
                 .entries
                 .iter()
-                .filter(|e| e.ts > t - range && e.ts <= t)
+                .filter(|e| e.ts > t - range && e.ts <= t && e.passes(&needles))
                 .count();
             if n > 0 {
                 values.push(json!([t as f64 / 1e9, n.to_string()]));
@@ -384,12 +413,12 @@ impl FakeLoki {
         {
             return self.count_range(req, q);
         }
-        if req.param("query") != Some(self.query.as_str()) {
+        let Some(needles) = self.line_filters(req.param("query").unwrap_or_default()) else {
             return Response::text(
                 400,
                 format!("fake Loki: unexpected query {:?}", req.param("query")),
             );
-        }
+        };
         let backward = match req.param("direction") {
             Some("forward") => false,
             Some("backward") | None => true,
@@ -409,12 +438,12 @@ impl FakeLoki {
         let entries = &self.data.entries;
         let first = entries.partition_point(|e| e.ts < start);
         let last = entries.partition_point(|e| e.ts < end).max(first);
-        let in_range = &entries[first..last];
+        let in_range = entries[first..last].iter().filter(|e| e.passes(&needles));
         let limit = limit as usize;
         let page: Vec<&Entry> = if backward {
-            in_range.iter().rev().take(limit).collect()
+            in_range.rev().take(limit).collect()
         } else {
-            in_range.iter().take(limit).collect()
+            in_range.take(limit).collect()
         };
         streams_response(&self.data.streams, &page)
     }
@@ -443,14 +472,14 @@ impl FakeLoki {
                 format!("fake Loki: only counts are served here, not {q:?}"),
             );
         };
-        if selector.trim() != self.query {
+        let Some(needles) = self.line_filters(selector) else {
             return Response::text(400, format!("fake Loki: unexpected selector {selector:?}"));
-        }
+        };
         let n = self
             .data
             .entries
             .iter()
-            .filter(|e| e.ts > time - range_ns && e.ts <= time)
+            .filter(|e| e.ts > time - range_ns && e.ts <= time && e.passes(&needles))
             .count();
         count_response(time, n)
     }
@@ -1630,5 +1659,53 @@ fn over_budget_the_lines_not_loaded_are_counted_exactly() {
             .iter()
             .map(|r| r.target.clone())
             .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_headless_pivot_is_pushed_down_as_a_line_filter_and_still_filtered_here() {
+    let server = Server::start(recorded_loki());
+    let (from, to, ..) = recorded_streams();
+    let all = run_casefile(
+        &query_args(&server.url(), &from, &to, &[]),
+        &[],
+        RUN_TIMEOUT,
+    );
+    assert_eq!(all.code, Some(0), "{}", all.stderr);
+    let key = |line: &str| {
+        let v: Value = serde_json::from_str(line).unwrap();
+        (v["ts"].to_string(), v["message"].to_string())
+    };
+    let is_ubuntu = |line: &&str| {
+        let v: Value = serde_json::from_str(line).unwrap();
+        v["entities"]["user"]
+            .as_array()
+            .is_some_and(|u| u.iter().any(|u| u == "ubuntu"))
+    };
+    let expected: Vec<_> = all.stdout.lines().filter(is_ubuntu).map(key).collect();
+    assert!(!expected.is_empty() && expected.len() < all.stdout.lines().count());
+
+    let pivot = run_casefile(
+        &query_args(&server.url(), &from, &to, &["--pivot", "user=ubuntu"]),
+        &[],
+        RUN_TIMEOUT,
+    );
+    assert_eq!(pivot.code, Some(0), "{}", pivot.stderr);
+    let got: Vec<_> = pivot.stdout.lines().map(key).collect();
+    assert_eq!(got, expected);
+    // The server was asked for the pivot, and the run says so.
+    let narrowed = r#"{job="sshd"} |= "ubuntu""#;
+    assert!(
+        server
+            .requests_to(QUERY_RANGE)
+            .iter()
+            .any(|r| r.param("query") == Some(narrowed)),
+        "{}",
+        pivot.stderr
+    );
+    assert!(
+        pivot.stderr.contains(&format!("pushed down: {narrowed}")),
+        "{}",
+        pivot.stderr
     );
 }

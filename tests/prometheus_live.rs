@@ -313,6 +313,14 @@ fn casefile_reads_a_real_prometheus() {
     ]);
     // Its samples, and its one threshold crossing.
     assert_eq!(pivot.stdout.trim(), (api.len() + 1).to_string());
+    // The pivot went down to the server as a label matcher.
+    let narrowed =
+        r#"rate(container_cpu_usage_seconds_total{namespace="prod",pod="api-7d9f"}[5m])"#;
+    assert!(
+        pivot.stderr.contains(&format!("pushed down: {narrowed}")),
+        "{}",
+        pivot.stderr
+    );
 
     // 2. A window far wider than 11,000 seconds: the step grows so Prometheus accepts it.
     let wide_from = now - 90 * 86_400;

@@ -14,6 +14,7 @@ pub mod loki_client;
 pub mod mapping;
 pub mod prometheus;
 pub mod prometheus_client;
+pub mod promql;
 pub mod pushdown;
 mod report;
 pub mod runner;

@@ -7,9 +7,13 @@
 //!   it keeps every matching entry, whichever label or field carries the entity.
 //! - Elasticsearch: a `query_string` clause over the ECS fields the entity table maps to the
 //!   key, exact for most keys, a prefix for container ids and commits.
-//! - Prometheus: not pushed down (series are few; they are filtered locally).
+//! - Prometheus: a label matcher in every vector selector of every query, for keys that one
+//!   label feeds (`pod`, `namespace`, …) and match exactly. A key two labels feed (`host`:
+//!   `node` or `host`) would need an OR no selector can hold, and prefix and digest matches
+//!   (`container`, `image`, `commit`) are not label equality: those are filtered locally.
 //! - A `category` pivot is never pushed down: categories are assigned by casefile's rules.
 
+use super::promql::{self, Matcher};
 use super::spec::SourceSpec;
 use super::EntityTables;
 use crate::model::EntityKey;
@@ -126,8 +130,47 @@ pub fn narrow(
                 query: Some(clauses.join(" AND ")),
             })
         }
-        SourceSpec::Prometheus { .. } => None,
+        SourceSpec::Prometheus { endpoint, queries } => {
+            let matchers: Vec<Matcher> = pivots
+                .iter()
+                .filter_map(|p| prometheus_matcher(p, tables))
+                .collect();
+            if matchers.is_empty() {
+                return None;
+            }
+            let queries = queries
+                .iter()
+                .map(|q| promql::add_matchers(q, &matchers))
+                .collect::<Result<Vec<String>, String>>()
+                .ok()?;
+            Some(SourceSpec::Prometheus {
+                endpoint: endpoint.clone(),
+                queries,
+            })
+        }
     }
+}
+
+/// The PromQL matcher for a pivot, when one label feeds its key and equality is its rule.
+fn prometheus_matcher(p: &Pivot, tables: &EntityTables) -> Option<Matcher> {
+    use EntityKey::*;
+    if !matches!(p.key, User | Pod | Namespace | Host | Ip | Pid | Rule) {
+        return None;
+    }
+    let labels: Vec<&str> = tables
+        .prometheus
+        .rows()
+        .filter(|(_, k)| *k == p.key)
+        .map(|(label, _)| label)
+        .collect();
+    let [label] = labels.as_slice() else {
+        return None;
+    };
+    promql::is_label_name(label).then(|| Matcher {
+        label: label.to_string(),
+        value: p.value.trim().to_string(),
+        exclude: p.exclude,
+    })
 }
 
 /// The text a matching line must contain: container ids in their 12-character form (a
@@ -208,6 +251,11 @@ mod tests {
             index: "i".into(),
             query: None,
         };
+        let prom = SourceSpec::Prometheus {
+            endpoint: Endpoint::new("http://p"),
+            queries: vec!["rate(x{job=\"a\"}[5m])".into()],
+        };
+        let mut prom_pushed = 0;
         for key in crate::model::EntityKey::ALL {
             if matches!(key, EntityKey::Container | EntityKey::Commit) {
                 continue; // hex only: a hostile value is not a container id or a commit
@@ -226,7 +274,18 @@ mod tests {
                 assert_eq!(unescaped_quotes(&q) % 2, 0, "{key}: {q}");
                 assert!(q.starts_with('(') && q.ends_with(')'), "{key}: {q}");
             }
+            if let Some(SourceSpec::Prometheus { queries, .. }) =
+                narrow(&prom, std::slice::from_ref(&pivot), None, &tables)
+            {
+                // One selector still, its matchers and the range untouched around the value.
+                let q = &queries[0];
+                assert!(q.starts_with("rate(x{job=\"a\","), "{key}: {q}");
+                assert!(q.ends_with("\"}[5m])"), "{key}: {q}");
+                assert_eq!(unescaped_quotes(q), 4, "{key}: {q}");
+                prom_pushed += 1;
+            }
         }
+        assert!(prom_pushed >= 4, "{prom_pushed} keys pushed to Prometheus");
         // A search with regex and quote characters stays one literal too.
         if let Some(SourceSpec::Loki { query, .. }) = narrow(&loki, &[], Some(hostile), &tables) {
             assert_eq!(unescaped_quotes(&query), 4, "{query}");
@@ -300,11 +359,50 @@ mod tests {
             SourceSpec::Loki { query, .. } => assert_eq!(query, "{job=\"sshd\"}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn prometheus_gets_label_matchers_for_keys_one_label_feeds() {
+        let tables = EntityTables::default();
         let prom = SourceSpec::Prometheus {
             endpoint: Endpoint::new("http://p"),
-            queries: vec!["up".into()],
+            queries: vec![
+                r#"rate(container_cpu_usage_seconds_total{namespace="prod"}[5m])"#.into(),
+                "sum by (pod) (up)".into(),
+            ],
         };
-        assert!(narrow(&prom, &["pod=x".parse().unwrap()], None, &tables).is_none());
+        let pivots: Vec<Pivot> = ["pod=api-7d9f", "user!=eve", "rule=HighCPU"]
+            .iter()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        match narrow(&prom, &pivots, None, &tables).unwrap() {
+            SourceSpec::Prometheus { queries, .. } => assert_eq!(
+                queries,
+                [
+                    r#"rate(container_cpu_usage_seconds_total{namespace="prod",pod="api-7d9f",user!="eve",alertname="HighCPU"}[5m])"#,
+                    r#"sum by (pod) (up{pod="api-7d9f",user!="eve",alertname="HighCPU"})"#,
+                ]
+            ),
+            other => panic!("{other:?}"),
+        }
+        // Two labels feed `host`; `container` matches by prefix and digest; a search has no
+        // series text to match: all filtered locally.
+        for local in [
+            "host=node-07",
+            "container=5f2c1a9b3d4e",
+            "commit=9f1c2ab",
+            "category=net",
+        ] {
+            let p: Pivot = local.parse().unwrap();
+            assert!(narrow(&prom, &[p], None, &tables).is_none(), "{local}");
+        }
+        assert!(narrow(&prom, &[], Some("xmrig"), &tables).is_none());
+        // A query the scanner cannot follow is run as written.
+        let broken = SourceSpec::Prometheus {
+            endpoint: Endpoint::new("http://p"),
+            queries: vec!["up{a=\"b".into()],
+        };
+        assert!(narrow(&broken, &pivots, None, &tables).is_none());
     }
 
     #[test]
