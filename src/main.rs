@@ -201,10 +201,21 @@ fn load_sources(
             .map(|spec| {
                 match casefile::sources::pushdown::narrow(&spec, &query.pivots, search, &tables) {
                     Some(narrowed) => {
+                        let local: Vec<String> =
+                            casefile::sources::pushdown::kept_local(&spec, &query.pivots, &tables)
+                                .iter()
+                                .map(|p| p.to_string())
+                                .collect();
+                        let local = if local.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({} filtered here)", local.join(" & "))
+                        };
                         eprintln!(
-                            "casefile: {}: pushed down: {}",
+                            "casefile: {}: pushed down: {}{}",
                             casefile::sanitize::line(&spec.endpoint().name),
-                            casefile::sanitize::line(&narrowed.describe())
+                            casefile::sanitize::line(&narrowed.describe()),
+                            casefile::sanitize::line(&local)
                         );
                         narrowed
                     }

@@ -127,6 +127,16 @@ fn a_pivot_is_pushed_down_for_the_part_of_the_window_left_on_the_server() {
         assert!(Instant::now() < deadline, "the search was not pushed down");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // What a backend cannot take is named: a category is casefile's own.
+    let with_category: Vec<casefile::store::Pivot> = vec![
+        "host=node-07".parse().unwrap(),
+        "category=net".parse().unwrap(),
+    ];
+    let said = live.push_down(&with_category, None, &mut data);
+    assert!(
+        said[0].contains("pushed down to loki-prod for the older part of the window; category=network filtered locally"),
+        "{said:?}"
+    );
 
     // Loading older events: the original query, for the part before the oldest loaded; the
     // new task takes over the count of what is left, so nothing is counted twice.

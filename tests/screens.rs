@@ -361,3 +361,38 @@ fn t_steps_the_category_filter_and_the_column_shows_it() {
     keys(&mut app, "b");
     assert!(text(&render(&app)).contains("› category=authentication"));
 }
+
+#[test]
+fn enter_on_a_step_of_the_chains_list_selects_its_event() {
+    let mut app = demo_app((120, 40), "dark");
+    keys(&mut app, "C");
+    // The cursor starts on the first step; five down is the intrusion's sixth, the spike.
+    keys(&mut app, "jjjjj");
+    let screen = text(&render(&app));
+    let cursor = screen
+        .lines()
+        .find(|l| l.contains("› 6. "))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(
+        cursor.contains("CPU spike on pod api-7d9f-x2k4q"),
+        "{cursor}"
+    );
+    keys(&mut app, "\n");
+    assert!(app.overlay.is_none());
+    let pos = app.timeline.selected_pos().unwrap();
+    let e = app.data.store.get(pos).unwrap();
+    assert_eq!(e.title(), "CPU spike on pod api-7d9f-x2k4q");
+    // Its chain is the selected one now: its rows carry the mark.
+    assert!(app.selected_chain().is_some());
+    // A step the search hides cannot be selected: the list stays, and says why.
+    keys(&mut app, "/xmrig\nC\n");
+    assert!(app.overlay.is_some());
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("outside the current pivot or search"),
+        "{:?}",
+        app.notice
+    );
+}

@@ -107,6 +107,23 @@ impl ChainState {
         self.found_for == Some(store.len())
     }
 
+    /// The chains as listed: the one holding the selected event first, then the others in
+    /// the order found.
+    pub fn in_list_order(&self, selected: Option<u32>) -> Vec<&Chain> {
+        let first = selected.and_then(|pos| self.holding(pos));
+        let mut listed: Vec<&Chain> = self.found.iter().collect();
+        listed.sort_by_key(|c| Some(*c) != first);
+        listed
+    }
+
+    /// Every step's event, in the order the list shows them (what its cursor moves over).
+    pub fn steps_in_list_order(&self, selected: Option<u32>) -> Vec<u32> {
+        self.in_list_order(selected)
+            .iter()
+            .flat_map(|c| c.steps.iter().map(|s| s.pos))
+            .collect()
+    }
+
     /// The chain an event is a step of, if any.
     pub fn holding(&self, pos: u32) -> Option<&Chain> {
         self.found

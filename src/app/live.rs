@@ -259,8 +259,15 @@ impl LiveSources {
             // Stopped with the source it narrows (its query replaced) or with everything.
             let cancel = self.spawn_overlapping(narrowed, options, data);
             self.cancels.push((index, cancel));
+            let local = pushdown::kept_local(&spec, pivots, &self.tables);
+            let local = if local.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<String> = local.iter().map(|p| p.to_string()).collect();
+                format!("; {} filtered locally", names.join(" & "))
+            };
             said.push(format!(
-                "{label} pushed down to {name} for the older part of the window"
+                "{label} pushed down to {name} for the older part of the window{local}"
             ));
         }
         said

@@ -47,8 +47,13 @@ pub enum Pane {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overlay {
-    Help { scroll: u16 },
-    Chains { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
+    /// The attack chains list, with a cursor on one step.
+    Chains {
+        cursor: usize,
+    },
 }
 
 /// Everything the screen shows. Each part is its own small state; this only ties them together.
@@ -337,7 +342,9 @@ impl App {
     }
 
     fn context(&self) -> Context {
-        if self.overlay.is_some() {
+        if let Some(Overlay::Chains { .. }) = self.overlay {
+            Context::Chains
+        } else if self.overlay.is_some() {
             Context::Help
         } else if self.note_input.is_some() {
             Context::Note
@@ -439,20 +446,20 @@ impl App {
     }
 
     /// Selects the correlated event under the cursor in the timeline.
-    fn jump_to_correlated(&mut self) {
-        let Some(pos) = self.correlated.chosen() else {
-            return;
-        };
+    /// Selects the event at `pos` in the timeline, when it is shown; says why not otherwise.
+    fn jump_to(&mut self, pos: u32) -> bool {
         match self.timeline.shown.binary_search(&pos) {
             Ok(i) => {
                 self.timeline.selected = i;
                 self.timeline.set_anchor(Some(pos));
                 self.focus = Pane::Timeline;
                 self.after_change();
+                true
             }
             Err(_) => {
                 self.notice =
-                    Some("that event is outside the current pivot or search (x shows all)".into())
+                    Some("that event is outside the current pivot or search (x shows all)".into());
+                false
             }
         }
     }
@@ -574,7 +581,26 @@ impl App {
                 self.correlated
                     .sync(&self.data.store, self.timeline.selected_pos());
             }
-            Action::JumpTo => self.jump_to_correlated(),
+            Action::JumpTo => match self.overlay {
+                Some(Overlay::Chains { cursor }) => {
+                    let selected = self.timeline.selected_pos();
+                    let step = self
+                        .chains
+                        .steps_in_list_order(selected)
+                        .get(cursor)
+                        .copied();
+                    if let Some(pos) = step {
+                        if self.jump_to(pos) {
+                            self.overlay = None;
+                        }
+                    }
+                }
+                _ => {
+                    if let Some(pos) = self.correlated.chosen() {
+                        self.jump_to(pos);
+                    }
+                }
+            },
             Action::LoadOlder => {
                 self.notice = Some(match &mut self.live {
                     Some(live) => live.load_older(&mut self.data).join("; "),
@@ -599,7 +625,7 @@ impl App {
                 self.chains.refresh(&self.data.store, true);
                 self.overlay = match self.overlay {
                     Some(Overlay::Chains { .. }) => None,
-                    _ => Some(Overlay::Chains { scroll: 0 }),
+                    _ => Some(Overlay::Chains { cursor: 0 }),
                 }
             }
             Action::Close => {
@@ -694,7 +720,22 @@ impl App {
     }
 
     fn motion(&mut self, action: Action, page: isize) {
-        if let Some(Overlay::Help { scroll } | Overlay::Chains { scroll }) = &mut self.overlay {
+        if let Some(Overlay::Chains { cursor }) = &mut self.overlay {
+            let steps = self
+                .chains
+                .steps_in_list_order(self.timeline.selected_pos())
+                .len();
+            let by = match action {
+                Action::Down => 1,
+                Action::Up => -1,
+                Action::PageDown => 10,
+                Action::PageUp => -10,
+                _ => 0,
+            };
+            *cursor = (*cursor as isize + by).clamp(0, steps.saturating_sub(1) as isize) as usize;
+            return;
+        }
+        if let Some(Overlay::Help { scroll }) = &mut self.overlay {
             *scroll = match action {
                 Action::Down => scroll.saturating_add(1),
                 Action::Up => scroll.saturating_sub(1),

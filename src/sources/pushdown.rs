@@ -30,11 +30,9 @@ pub fn narrow(
     tables: &EntityTables,
 ) -> Option<SourceSpec> {
     let search = search.map(str::trim).filter(|s| !s.is_empty());
-    // A category is casefile's own (rules over what the sources return): no server has it,
-    // so it is always filtered locally, and the other pivots still go down.
     let pivots: Vec<Pivot> = pivots
         .iter()
-        .filter(|p| p.key != EntityKey::Category)
+        .filter(|p| pushable(spec, p, tables))
         .cloned()
         .collect();
     let pivots = pivots.as_slice();
@@ -48,15 +46,7 @@ pub fn narrow(
                 return None;
             }
             let mut narrowed = query.clone();
-            if pivots
-                .iter()
-                .any(|p| p.key == EntityKey::Container && p.value.contains("sha256:"))
-            {
-                return None;
-            }
-            // A left-out entity is not pushed down: a line filter would also drop lines that
-            // merely mention the value; it is filtered locally.
-            for p in pivots.iter().filter(|p| !p.exclude) {
+            for p in pivots {
                 narrowed.push_str(&format!(" |= \"{}\"", logql_escape(&line_value(p))));
             }
             if let Some(text) = search {
@@ -82,19 +72,7 @@ pub fn narrow(
         } => {
             let mut clauses: Vec<String> = query.iter().map(|q| format!("({q})")).collect();
             for p in pivots {
-                // An image digest given as a container hash is matched locally.
-                if p.key == EntityKey::Container && p.value.contains("sha256:") {
-                    return None;
-                }
-                let fields: Vec<&str> = tables
-                    .elasticsearch
-                    .rows()
-                    .filter(|(_, k)| *k == p.key)
-                    .map(|(f, _)| f)
-                    .collect();
-                if fields.is_empty() {
-                    return None;
-                }
+                let fields = es_fields(p.key, tables);
                 let value = p.value.trim();
                 let prefix = matches!(p.key, EntityKey::Container | EntityKey::Commit);
                 let terms: Vec<String> = fields
@@ -149,6 +127,47 @@ pub fn narrow(
             })
         }
     }
+}
+
+/// The pivots a backend cannot take, filtered locally only; the UI names them.
+pub fn kept_local<'a>(
+    spec: &SourceSpec,
+    pivots: &'a [Pivot],
+    tables: &EntityTables,
+) -> Vec<&'a Pivot> {
+    pivots
+        .iter()
+        .filter(|p| !pushable(spec, p, tables))
+        .collect()
+}
+
+/// Whether this backend's query language can say this pivot.
+/// - A category is casefile's own (rules over what the sources return): no server has it.
+/// - An image digest given as a container hash is matched locally.
+/// - Loki: a left-out entity is not pushed down; a line filter would also drop lines that
+///   merely mention the value.
+/// - Elasticsearch: only keys the entity table maps to fields.
+/// - Prometheus: see [`prometheus_matcher`].
+fn pushable(spec: &SourceSpec, p: &Pivot, tables: &EntityTables) -> bool {
+    if p.key == EntityKey::Category
+        || (p.key == EntityKey::Container && p.value.contains("sha256:"))
+    {
+        return false;
+    }
+    match spec {
+        SourceSpec::Loki { .. } => !p.exclude,
+        SourceSpec::Elasticsearch { .. } => !es_fields(p.key, tables).is_empty(),
+        SourceSpec::Prometheus { .. } => prometheus_matcher(p, tables).is_some(),
+    }
+}
+
+fn es_fields(key: EntityKey, tables: &EntityTables) -> Vec<&str> {
+    tables
+        .elasticsearch
+        .rows()
+        .filter(|(_, k)| *k == key)
+        .map(|(f, _)| f)
+        .collect()
 }
 
 /// The PromQL matcher for a pivot, when one label feeds its key and equality is its rule.
@@ -355,10 +374,23 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        match narrow(&loki, std::slice::from_ref(&out), None, &tables).unwrap() {
-            SourceSpec::Loki { query, .. } => assert_eq!(query, "{job=\"sshd\"}"),
+        assert!(narrow(&loki, std::slice::from_ref(&out), None, &tables).is_none());
+        assert_eq!(
+            kept_local(&loki, std::slice::from_ref(&out), &tables),
+            [&out]
+        );
+        // An image digest as a container hash stays local; the user still goes down.
+        let digest: Pivot =
+            "container=sha256:ba29e532250e1f4dbd880e46a6595760ee6b732525b265dba1e98b0eb614d28e"
+                .parse()
+                .unwrap();
+        let mallory: Pivot = "user=mallory".parse().unwrap();
+        let both = [digest.clone(), mallory];
+        match narrow(&loki, &both, None, &tables).unwrap() {
+            SourceSpec::Loki { query, .. } => assert_eq!(query, "{job=\"sshd\"} |= \"mallory\""),
             other => panic!("{other:?}"),
         }
+        assert_eq!(kept_local(&es, &both, &tables), [&digest]);
     }
 
     #[test]

@@ -5,8 +5,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 /// The attack chains the rules find: each with its steps in order (time, source, title); the
-/// chain holding the selected event first and marked.
-pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
+/// chain holding the selected event first and marked. A cursor is on one step; the list
+/// scrolls to keep it in sight.
+pub fn draw(frame: &mut Frame, app: &App, cursor: usize) {
     let t = &app.theme;
     let area = frame.area();
     let w = area.width.saturating_sub(4).min(110);
@@ -38,9 +39,9 @@ pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
             t.get("ui.muted"),
         ));
     }
-    let mut ordered: Vec<&crate::correlate::chains::Chain> = app.chains.found.iter().collect();
-    ordered.sort_by_key(|c| Some(*c) != selected);
-    for chain in ordered {
+    let mut step_index = 0;
+    let mut cursor_line = 0;
+    for chain in app.chains.in_list_order(app.timeline.selected_pos()) {
         let mark = if Some(chain) == selected {
             "◆ "
         } else {
@@ -54,6 +55,8 @@ pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
         );
         lines.push(Line::from(name));
         for (i, step) in chain.steps.iter().enumerate() {
+            let here = step_index == cursor;
+            step_index += 1;
             let Some(e) = store.get(step.pos) else {
                 continue;
             };
@@ -62,8 +65,14 @@ pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
             } else {
                 String::new()
             };
+            if here {
+                cursor_line = lines.len();
+            }
             let mut spans = vec![
-                Span::styled(format!("  {}. ", i + 1), t.get("ui.label")),
+                Span::styled(
+                    format!("{}{}. ", if here { "› " } else { "  " }, i + 1),
+                    t.get(if here { "ui.cursor" } else { "ui.label" }),
+                ),
                 Span::styled(format!("{} ", e.ts().clock_millis()), t.get("ui.time")),
                 Span::styled(format!("{:<5} ", e.source().short()), t.source(e.source())),
             ];
@@ -75,23 +84,31 @@ pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
                 t.get("ui.escaped"),
             );
             spans.extend(title);
-            lines.push(Line::from(spans));
+            let line = Line::from(spans);
+            lines.push(if here {
+                line.style(t.get("ui.selection"))
+            } else {
+                line
+            });
         }
         lines.push(Line::raw(""));
     }
-    let max_scroll = (lines.len() as u16).saturating_sub(h.saturating_sub(2));
+    let inner = h.saturating_sub(2) as usize;
+    let max_scroll = lines.len().saturating_sub(inner);
+    // The chain's name above the cursor stays in sight when it fits.
+    let scroll = cursor_line
+        .saturating_sub(inner.saturating_sub(2))
+        .min(max_scroll) as u16;
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.get("ui.border"))
         .title(Span::styled(
-            " attack chains (rules/chains.toml) — Esc closes ",
+            " attack chains (rules/chains.toml) — j/k step, Enter selects it, Esc closes ",
             t.get("ui.title"),
         ));
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .scroll((scroll.min(max_scroll), 0)),
+        Paragraph::new(lines).block(block).scroll((scroll, 0)),
         popup,
     );
 }

@@ -28,6 +28,7 @@ pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
             Context::Correlated => "Correlated events",
             Context::Note => "Note line (other keys type)",
             Context::Help => "This help",
+            Context::Chains => "Attack chains list",
         };
         lines.push(Line::styled(title, t.get("ui.title")));
         let doc_room = (w as usize).saturating_sub(2 + 2 + 18 + 16);

@@ -26,10 +26,11 @@ pub enum Context {
     Tree,
     Correlated,
     Note,
+    Chains,
 }
 
 impl Context {
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 10] = [
         Context::Global,
         Context::Timeline,
         Context::Detail,
@@ -37,6 +38,7 @@ impl Context {
         Context::Tree,
         Context::Correlated,
         Context::Help,
+        Context::Chains,
         Context::Query,
         Context::Note,
     ];
@@ -52,6 +54,7 @@ impl Context {
             Context::Tree => "tree",
             Context::Correlated => "correlated",
             Context::Note => "note",
+            Context::Chains => "chains",
         }
     }
 }
@@ -206,6 +209,8 @@ struct KeymapFile {
     #[serde(default)]
     help: BTreeMap<String, String>,
     #[serde(default)]
+    chains: BTreeMap<String, String>,
+    #[serde(default)]
     query: BTreeMap<String, String>,
     #[serde(default)]
     tree: BTreeMap<String, String>,
@@ -285,6 +290,7 @@ impl Keymap {
             (Context::Detail, &file.detail),
             (Context::Search, &file.search),
             (Context::Help, &file.help),
+            (Context::Chains, &file.chains),
             (Context::Query, &file.query),
             (Context::Tree, &file.tree),
             (Context::Correlated, &file.correlated),

@@ -73,8 +73,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
             row,
         );
     }
-    if let Some(Overlay::Chains { scroll }) = app.overlay {
-        chains::draw(frame, app, scroll);
+    if let Some(Overlay::Chains { cursor }) = app.overlay {
+        chains::draw(frame, app, cursor);
     }
     if let Some(Overlay::Help { scroll }) = app.overlay {
         help::draw(frame, app, scroll);
