@@ -42,6 +42,32 @@ pub enum Command {
     Tree(TreeArgs),
     /// Attack chains found by the rules (rules/chains.toml, or chains.toml in the config dir).
     Chains(ChainsArgs),
+    /// Write a case bundle: the chosen events, series, sources and queries, chains, with a
+    /// SHA-256 for every member (BUNDLE.md). Secrets are redacted first.
+    Export(ExportArgs),
+    /// Check a case bundle: exit 0 when intact, 1 naming the changed member (and record).
+    Verify {
+        #[arg(value_name = "CASE.casefile")]
+        path: PathBuf,
+    },
+    /// Open a case bundle in the TUI, with no network: exactly what was exported.
+    Replay {
+        #[arg(value_name = "CASE.casefile")]
+        path: PathBuf,
+        #[command(flatten)]
+        ui: UiArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub sources: SourceArgs,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    /// Where to write the bundle (`CASE.casefile`).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -49,6 +75,9 @@ pub struct SourceArgs {
     /// The built-in demo incident.
     #[arg(long)]
     pub demo: bool,
+    /// A case bundle (`casefile export`), read with no network.
+    #[arg(long, value_name = "CASE.casefile")]
+    pub bundle: Option<PathBuf>,
     /// Falco JSON lines (`json_output: true`) from a file, or `-` for stdin. Repeatable.
     #[arg(long, value_name = "PATH|-")]
     pub falco: Vec<String>,
@@ -84,6 +113,7 @@ pub struct SourceArgs {
 impl SourceArgs {
     pub fn is_empty(&self) -> bool {
         !self.demo
+            && self.bundle.is_none()
             && self.falco.is_empty()
             && self.falco_listen.is_none()
             && self.loki.is_none()

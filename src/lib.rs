@@ -1,6 +1,7 @@
 //! casefile: live incident forensics in the terminal.
 
 pub mod app;
+pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod config_sources;

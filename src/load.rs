@@ -105,6 +105,16 @@ pub struct IngestRules {
     pub thresholds: Thresholds,
 }
 
+impl IngestRules {
+    /// Nothing derived: events are stored as they come (a bundle's, as exported).
+    pub fn none() -> IngestRules {
+        IngestRules {
+            categories: Classifier::none(),
+            thresholds: Thresholds::none(),
+        }
+    }
+}
+
 /// A store filled from sources, and what each source did.
 #[derive(Debug, Default)]
 pub struct Loaded {

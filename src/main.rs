@@ -113,6 +113,51 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             })
         }),
+        Some(Command::Export(args)) => args.filters.to_query(Timestamp::now()).and_then(|query| {
+            let loaded = load_sources(
+                &args.sources,
+                &config(&args.sources).0,
+                &query,
+                &args.filters,
+            )?;
+            for report in &loaded.reports {
+                for line in report.diagnostics() {
+                    eprintln!("{line}");
+                }
+            }
+            let summary = casefile::headless::case::export_bundle(
+                &loaded,
+                &query,
+                &args.filters,
+                &chain_rules()?,
+                &redact_rules()?,
+                &args.output,
+            )?;
+            println!("{summary}");
+            let failed = loaded.reports.iter().any(|r| r.error.is_some());
+            Ok(if failed {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }),
+        Some(Command::Verify { path }) => match casefile::headless::case::verify(path) {
+            Ok(summary) => {
+                println!("{summary}");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(why) => {
+                println!("{why}");
+                Ok(ExitCode::from(1))
+            }
+        },
+        Some(Command::Replay { path, ui }) => {
+            let sources = SourceArgs {
+                bundle: Some(path.clone()),
+                ..SourceArgs::default()
+            };
+            tui(&sources, &FilterArgs::default(), ui).map(|()| ExitCode::SUCCESS)
+        }
         None => {
             if cli.sources.is_empty() && config(&cli.sources).0.sources.is_empty() {
                 eprintln!("casefile: no sources given.\nTry the built-in incident:  casefile demo\nOr read Falco alerts:       casefile --falco /var/log/falco/events.json\nSee `casefile --help` for every source.");
@@ -179,13 +224,7 @@ fn load_sources(
     if let Some(first) = broken.into_iter().next() {
         return Err(first);
     }
-    let mut loaded = Loaded {
-        rules: std::sync::Arc::new(rules),
-        ..Loaded::default()
-    };
-    if sources.demo {
-        casefile::demo::load_into(&mut loaded, &tables);
-    }
+    let (mut loaded, _) = first_sources(sources, rules, &tables)?;
     for path in &sources.falco {
         load::falco_input(&mut loaded, path, &tables.falco)?;
     }
@@ -243,6 +282,38 @@ fn chain_rules() -> Result<casefile::correlate::chains::Rules, String> {
     }
 }
 
+/// The sources read at once, before any task starts: a bundle (first, so its records keep
+/// their numbers, and as exported: no rule runs on them again), then the demo.
+fn first_sources(
+    sources: &SourceArgs,
+    rules: load::IngestRules,
+    tables: &casefile::sources::EntityTables,
+) -> Result<(Loaded, Option<casefile::bundle::open::Opened>), String> {
+    let (mut loaded, case) = match &sources.bundle {
+        Some(path) => {
+            let (loaded, opened) = casefile::bundle::open::load(path)?;
+            (loaded, Some(opened))
+        }
+        None => (Loaded::default(), None),
+    };
+    loaded.rules = std::sync::Arc::new(rules);
+    if sources.demo {
+        casefile::demo::load_into(&mut loaded, tables);
+    }
+    Ok((loaded, case))
+}
+
+/// The redaction rules: the built-in ones, and the user's `redact.toml` added to them.
+fn redact_rules() -> Result<casefile::bundle::redact::Redactor, String> {
+    let built_in = casefile::bundle::redact::Redactor::default();
+    match user_rules("redact.toml") {
+        Some((label, text)) => {
+            Ok(built_in.extended(casefile::bundle::redact::Redactor::parse(&label, &text)?))
+        }
+        None => Ok(built_in),
+    }
+}
+
 /// The rules applied as data loads: the user's `categories.toml` and `thresholds.toml` in the
 /// config directory replace the built-in ones. A broken file is named (with the line) and
 /// its built-in rules run instead; the caller decides whether that stops it.
@@ -286,13 +357,7 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
     let tables = config.entity_tables().unwrap_or_default();
     // A broken rules file is a notice in the TUI (the built-in rules run instead).
     let (rules, rules_broken) = ingest_rules();
-    let mut loaded = Loaded {
-        rules: std::sync::Arc::new(rules),
-        ..Loaded::default()
-    };
-    if sources.demo {
-        casefile::demo::load_into(&mut loaded, &tables);
-    }
+    let (mut loaded, case) = first_sources(sources, rules, &tables)?;
     // Files load on their own threads: the screen is up at once and shows their progress.
     let (tx, rx) = casefile::app::source_channel();
     let cancel = Cancel::default();
@@ -389,6 +454,10 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
             .chains_auto_limit
             .unwrap_or(casefile::app::chains::DEFAULT_AUTO_LIMIT),
     );
+    // A replayed bundle's marks, pivots and chains, as the responder left them.
+    if let Some(opened) = &case {
+        app.restore_case(opened);
+    }
     if let Some(search) = filters.search.clone() {
         app.start_search(search);
     }

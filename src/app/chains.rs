@@ -41,6 +41,15 @@ impl ChainState {
         }
     }
 
+    /// Chains found elsewhere (a replayed bundle's), for the store as it is: not searched
+    /// again while it stays so.
+    pub fn restore(&mut self, found: Vec<Chain>, store: &Store) {
+        self.found = found;
+        self.found_for = Some(store.len());
+        self.search = None;
+        self.asked = false;
+    }
+
     /// Starts a search when the store changed since the last one: always when `asked`, else
     /// while the store is at most `auto_limit` events.
     pub fn refresh(&mut self, store: &Store, asked: bool) {

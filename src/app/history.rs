@@ -15,6 +15,20 @@ impl PivotHistory {
         }
     }
 
+    /// A history as it was saved: its steps, and the one it was at.
+    pub fn restore(steps: Vec<Vec<Pivot>>, at: usize) -> Self {
+        if steps.is_empty() {
+            return PivotHistory::new(Vec::new());
+        }
+        let at = at.min(steps.len() - 1);
+        PivotHistory { steps, at }
+    }
+
+    /// Every step, and the one it is at.
+    pub fn steps(&self) -> (&[Vec<Pivot>], usize) {
+        (&self.steps, self.at)
+    }
+
     pub fn current(&self) -> &[Pivot] {
         &self.steps[self.at]
     }

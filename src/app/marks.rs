@@ -72,6 +72,20 @@ impl Marks {
         }
     }
 
+    /// Puts a mark back as it was (a replayed bundle's).
+    pub fn restore(&mut self, id: u32, mark: Mark) {
+        if mark.is_empty() {
+            self.by_id.remove(&id);
+        } else {
+            self.by_id.insert(id, mark);
+        }
+    }
+
+    /// Every mark with its event's arrival number.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &Mark)> + '_ {
+        self.by_id.iter().map(|(id, m)| (*id, m))
+    }
+
     pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
         self.by_id.keys().copied()
     }

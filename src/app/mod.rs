@@ -2,6 +2,7 @@
 //! reads this state; the terminal loop lives in `run.rs`.
 
 pub mod action;
+mod case;
 mod category_filter;
 pub mod chains;
 pub mod correlated;

@@ -77,13 +77,7 @@ impl Facts for Event {
     }
 }
 
-const KINDS: [EventKind; 5] = [
-    EventKind::Alert,
-    EventKind::Log,
-    EventKind::Audit,
-    EventKind::Metric,
-    EventKind::AlertFiring,
-];
+const KINDS: [EventKind; 5] = EventKind::ALL;
 
 impl Conditions {
     /// Checks the values and makes them canonical: needles lowercase, a source by its full

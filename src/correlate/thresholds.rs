@@ -62,6 +62,11 @@ impl Default for Thresholds {
 }
 
 impl Thresholds {
+    /// No thresholds: no series makes an event (a replayed bundle holds its events already).
+    pub fn none() -> Thresholds {
+        Thresholds(Vec::new())
+    }
+
     pub fn parse(label: &str, text: &str) -> Result<Thresholds, String> {
         let file: ThresholdFile =
             crate::ui::config_file::parse_toml(label, text).map_err(|e| e.to_string())?;

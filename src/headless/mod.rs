@@ -1,5 +1,6 @@
 //! `casefile query`: the pipeline without a terminal.
 
+pub mod case;
 mod output;
 mod query;
 

@@ -61,6 +61,14 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    pub const ALL: [EventKind; 5] = [
+        EventKind::Alert,
+        EventKind::Log,
+        EventKind::Audit,
+        EventKind::Metric,
+        EventKind::AlertFiring,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::Alert => "alert",
@@ -73,7 +81,7 @@ impl EventKind {
 }
 
 /// The process an event is about, when the source says.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Process {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid: Option<i64>,

@@ -1,0 +1,275 @@
+//! Writing a case bundle: the chosen events, the series, the sources and their queries, the
+//! pivot history, the marks and the chains, with a manifest of every member's SHA-256.
+//! Deterministic (fixed order, no clock but `created_at`, which `SOURCE_DATE_EPOCH` pins) and
+//! atomic (a temporary file in the same directory, renamed over the target at the end).
+
+use super::format::{self, Manifest, MemberEntry};
+use super::records::{self, ChainRecord, MarkRecord, SeriesRecord, StepRecord};
+use super::redact::Redactor;
+use super::tar_io;
+use crate::app::marks::Mark;
+use crate::correlate::chains::Chain;
+use crate::load::SourceReport;
+use crate::model::{Series, Timestamp};
+use crate::store::Store;
+use flate2::write::GzEncoder;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::Path;
+
+/// Everything a bundle is made of, borrowed from where it lives.
+pub struct Case<'a> {
+    pub store: &'a Store,
+    /// The events to export, in time order.
+    pub positions: &'a [u32],
+    pub series: Vec<&'a Series>,
+    pub reports: &'a [SourceReport],
+    pub selection: format::Selection,
+    pub history: format::PivotHistory,
+    /// Marks by the position of their event.
+    pub marks: Vec<(u32, Mark)>,
+    pub chains: &'a [Chain],
+}
+
+/// What was written, for the user.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub bytes: u64,
+    pub manifest: Manifest,
+}
+
+/// The creation time: `SOURCE_DATE_EPOCH` (seconds) when set, else now; whole seconds.
+pub fn created_at() -> Result<i64, String> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| format!("SOURCE_DATE_EPOCH `{v}` is not a number of seconds")),
+        _ => Ok(Timestamp::now().0 / 1_000_000_000),
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    // No name, no time, the same level: the same input gives the same bytes.
+    let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).map_err(|e| e.to_string())?;
+    enc.finish().map_err(|e| e.to_string())
+}
+
+/// The bundle's bytes. `progress` is told the share done (0.0–1.0) and may stop it by
+/// returning false.
+pub fn build(
+    case: &Case,
+    created_secs: i64,
+    redactor: &Redactor,
+    progress: &mut dyn FnMut(f64) -> bool,
+) -> Result<(Vec<u8>, Manifest), String> {
+    let mut redacted: BTreeMap<String, u64> = BTreeMap::new();
+    let mut seq_of: HashMap<u32, u64> = HashMap::with_capacity(case.positions.len());
+    let mut events = Vec::new();
+    let mut by_source: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_name: BTreeMap<String, u64> = BTreeMap::new();
+    let total = case.positions.len().max(1) as f64;
+    for (seq, &pos) in case.positions.iter().enumerate() {
+        let Some(e) = case.store.get(pos) else {
+            continue;
+        };
+        let seq = seq as u64;
+        let mut event = e.to_event();
+        redactor.event(&mut event, &mut redacted);
+        *by_source
+            .entry(event.source.as_str().to_string())
+            .or_default() += 1;
+        *by_name.entry(event.source_name.clone()).or_default() += 1;
+        events.extend_from_slice(records::event_line(seq, &event).as_bytes());
+        events.push(b'\n');
+        seq_of.insert(pos, seq);
+        if seq.is_multiple_of(4096) && !progress(seq as f64 / total * 0.8) {
+            return Err("export cancelled".into());
+        }
+    }
+    let mut series = Vec::new();
+    let mut samples = 0u64;
+    for s in &case.series {
+        samples += s.samples.len() as u64;
+        let mut record = SeriesRecord::from_series(s);
+        record.query = redactor.text(&record.query, &mut redacted);
+        series.extend_from_slice(
+            serde_json::to_string(&record)
+                .map_err(|e| e.to_string())?
+                .as_bytes(),
+        );
+        series.push(b'\n');
+    }
+    let mut marks: Vec<MarkRecord> = case
+        .marks
+        .iter()
+        .filter_map(|(pos, m)| {
+            Some(MarkRecord {
+                seq: *seq_of.get(pos)?,
+                star: m.star,
+                tags: m.tags.clone(),
+                note: m.note.clone(),
+            })
+        })
+        .collect();
+    marks.sort_by_key(|m| m.seq);
+    // A chain goes in when every step of it does.
+    let chains: Vec<ChainRecord> = case
+        .chains
+        .iter()
+        .filter_map(|c| {
+            let steps = c
+                .steps
+                .iter()
+                .map(|s| {
+                    Some(StepRecord {
+                        name: s.name.clone(),
+                        seq: *seq_of.get(&s.pos)?,
+                        count: s.count as u64,
+                    })
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some(ChainRecord {
+                rule: c.rule.clone(),
+                bound: c
+                    .bound
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_string(), v.clone()))
+                    .collect(),
+                steps,
+            })
+        })
+        .collect();
+    if !progress(0.8) {
+        return Err("export cancelled".into());
+    }
+    let data: Vec<(&str, Vec<u8>)> = vec![
+        (format::EVENTS, gzip(&events)?),
+        (format::SERIES, gzip(&series)?),
+        (
+            format::MARKS,
+            serde_json::to_vec_pretty(&marks).map_err(|e| e.to_string())?,
+        ),
+        (
+            format::CHAINS,
+            serde_json::to_vec_pretty(&chains).map_err(|e| e.to_string())?,
+        ),
+    ];
+    let first = case.positions.first().and_then(|p| case.store.get(*p));
+    let last = case.positions.last().and_then(|p| case.store.get(*p));
+    let manifest = Manifest {
+        format: format::FORMAT.into(),
+        version: format::VERSION,
+        tool: format!("casefile {}", env!("CARGO_PKG_VERSION")),
+        created_at: Timestamp(created_secs.saturating_mul(1_000_000_000))
+            .to_rfc3339()
+            .replace(".000000000Z", "Z"),
+        time_range: first
+            .zip(last)
+            .map(|(a, b)| [a.ts().to_rfc3339(), b.ts().to_rfc3339()]),
+        selection: case.selection.clone(),
+        sources: sources(case.reports, &by_name, redactor, &mut redacted),
+        pivot_history: case.history.clone(),
+        counts: format::Counts {
+            events: seq_of.len() as u64,
+            series: case.series.len() as u64,
+            samples,
+            marks: marks.len() as u64,
+            chains: chains.len() as u64,
+            by_source,
+        },
+        redacted,
+        members: data
+            .iter()
+            .map(|(name, bytes)| MemberEntry {
+                name: name.to_string(),
+                size: bytes.len() as u64,
+                sha256: format::sha256_hex(bytes),
+            })
+            .collect(),
+    };
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
+    let sum = format!(
+        "{}  {}\n",
+        format::sha256_hex(&manifest_bytes),
+        format::MANIFEST
+    );
+    let mut members: Vec<(&str, &[u8])> = vec![
+        (format::MANIFEST, &manifest_bytes),
+        (format::MANIFEST_SUM, sum.as_bytes()),
+    ];
+    members.extend(data.iter().map(|(n, b)| (*n, b.as_slice())));
+    let mut out = Vec::new();
+    tar_io::write(&mut out, &members, created_secs.max(0) as u64)?;
+    progress(1.0);
+    Ok((out, manifest))
+}
+
+/// One entry per source (name and kind): a source read twice (a re-run, an older part) is
+/// one source with its queries in order.
+fn sources(
+    reports: &[SourceReport],
+    exported: &BTreeMap<String, u64>,
+    redactor: &Redactor,
+    redacted: &mut BTreeMap<String, u64>,
+) -> Vec<format::SourceEntry> {
+    let mut out: Vec<format::SourceEntry> = Vec::new();
+    for r in reports {
+        let query = redactor.text(&r.query, redacted);
+        match out
+            .iter_mut()
+            .find(|s| s.name == r.name && s.kind == r.kind.as_str())
+        {
+            Some(s) => {
+                if !s.query.split(" ; ").any(|q| q == query) {
+                    s.query = format!("{} ; {query}", s.query);
+                }
+                s.series += r.series as u64;
+            }
+            None => out.push(format::SourceEntry {
+                name: r.name.clone(),
+                kind: r.kind.as_str().into(),
+                query,
+                events: exported.get(&r.name).copied().unwrap_or(0),
+                series: r.series as u64,
+            }),
+        }
+    }
+    out
+}
+
+/// Writes the bundle to `path` atomically: a temporary file in the same directory, synced,
+/// then renamed. Until the rename nothing exists under `path`; an interrupted export leaves
+/// only a `.casefile-export-*` file beside it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".casefile-export-")
+        .tempfile_in(dir)
+        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
+    Ok(())
+}
+
+/// Builds and writes a bundle.
+pub fn export(
+    case: &Case,
+    path: &Path,
+    redactor: &Redactor,
+    progress: &mut dyn FnMut(f64) -> bool,
+) -> Result<Written, String> {
+    let (bytes, manifest) = build(case, created_at()?, redactor, progress)?;
+    write_atomic(path, &bytes)?;
+    Ok(Written {
+        bytes: bytes.len() as u64,
+        manifest,
+    })
+}

@@ -1,0 +1,257 @@
+//! Opening a case bundle, which may come from anyone: the layout is checked first (names,
+//! types, sizes, headers; see `tar_io::scan`) before any member is decoded; then every member
+//! against the manifest's SHA-256, every event record against its digest and place, and every
+//! gzip member against a bound on how far it may expand. Nothing is written, and nothing is
+//! loaded until all of that holds.
+
+use super::format::{self, Manifest};
+use super::records::{self, ChainRecord, MarkRecord, SeriesRecord};
+use super::tar_io::{self, Member, Refusal};
+use crate::load::{IngestRules, Loaded, SourceReport};
+use crate::model::{Event, Series, SourceKind};
+use flate2::read::GzDecoder;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A bundle that passed every check, decoded.
+#[derive(Debug)]
+pub struct Opened {
+    pub manifest: Manifest,
+    pub events: Vec<Event>,
+    pub series: Vec<Series>,
+    pub marks: Vec<MarkRecord>,
+    pub chains: Vec<ChainRecord>,
+    pub signature: Option<Vec<u8>>,
+    /// The manifest's bytes, which a signature signs.
+    pub manifest_bytes: Vec<u8>,
+    /// The file's size.
+    pub bytes: u64,
+}
+
+fn refuse(member: &str, reason: impl Into<String>) -> Refusal {
+    Refusal {
+        member: Some(member.to_string()),
+        reason: reason.into(),
+    }
+}
+
+/// Decompresses a member, refusing one that expands beyond the bounds (a compression bomb).
+/// What was decoded before an error is returned with it, to find the first bad record.
+fn gunzip(name: &str, bytes: &[u8]) -> Result<Vec<u8>, (Vec<u8>, Refusal)> {
+    let limit = (bytes.len() as u64)
+        .saturating_mul(format::MAX_EXPANSION)
+        .saturating_add(1 << 20)
+        .min(format::MAX_EXPANDED_BYTES);
+    let mut out = Vec::new();
+    let read = GzDecoder::new(bytes).take(limit + 1).read_to_end(&mut out);
+    match read {
+        Err(e) => Err((out, refuse(name, format!("cannot be decompressed ({e})")))),
+        Ok(_) if out.len() as u64 > limit => Err((
+            Vec::new(),
+            refuse(
+                name,
+                format!(
+                    "expands beyond {limit} bytes, more than {}× its size: refused as a compression bomb",
+                    format::MAX_EXPANSION
+                ),
+            ),
+        )),
+        Ok(_) => Ok(out),
+    }
+}
+
+/// The events of the log, or the first record that is not the one exported. With `decode`
+/// false only each record's place and digest are checked (to name a bad one quickly).
+fn events(text: &[u8], expected: u64, decode: bool) -> Result<Vec<Event>, Refusal> {
+    let text = std::str::from_utf8(text)
+        .map_err(|e| refuse(format::EVENTS, format!("is not UTF-8 ({e})")))?;
+    let mut out = Vec::with_capacity(if decode { expected as usize } else { 0 });
+    let mut count = 0u64;
+    for (seq, line) in text.lines().enumerate() {
+        let bad = |bad: records::BadRecord| {
+            refuse(
+                format::EVENTS,
+                format!("record {seq} (line {}) {bad}", seq + 1),
+            )
+        };
+        if decode {
+            out.push(records::read_event_line(line, seq as u64).map_err(bad)?);
+        } else {
+            records::check_event_line(line, seq as u64).map_err(bad)?;
+        }
+        count += 1;
+    }
+    if count != expected {
+        return Err(refuse(
+            format::EVENTS,
+            format!(
+                "holds {count} records where the manifest counts {expected}: records were removed or added at the end"
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+/// Every check a bundle must pass; the decoded content when it does.
+pub fn check(path: &Path) -> Result<Opened, Refusal> {
+    let mut file = std::fs::File::open(path).map_err(|e| Refusal {
+        member: None,
+        reason: format!("cannot read {}: {e}", path.display()),
+    })?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let members = tar_io::scan(&mut file)?;
+    let read = |file: &mut std::fs::File, m: &Member| tar_io::read_member(file, m);
+    let manifest_bytes = read(&mut file, &members[0])?;
+    let sum = read(&mut file, &members[1])?;
+    let expected_sum = format!(
+        "{}  {}\n",
+        format::sha256_hex(&manifest_bytes),
+        format::MANIFEST
+    );
+    if sum != expected_sum.as_bytes() {
+        return Err(refuse(
+            format::MANIFEST,
+            "does not match manifest.json.sha256 (one of the two was changed)",
+        ));
+    }
+    let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
+        .map_err(|e| refuse(format::MANIFEST, format!("is not a bundle manifest ({e})")))?;
+    if manifest.format != format::FORMAT || manifest.version != format::VERSION {
+        return Err(refuse(
+            format::MANIFEST,
+            format!(
+                "is {} version {}; this casefile reads {} version {}",
+                manifest.format,
+                manifest.version,
+                format::FORMAT,
+                format::VERSION
+            ),
+        ));
+    }
+    let data = &members[2..2 + format::DATA_MEMBERS.len()];
+    let listed: Vec<&str> = manifest.members.iter().map(|m| m.name.as_str()).collect();
+    if listed != format::DATA_MEMBERS {
+        return Err(refuse(
+            format::MANIFEST,
+            format!(
+                "lists the members {listed:?}, not {:?}",
+                format::DATA_MEMBERS
+            ),
+        ));
+    }
+    let mut contents = Vec::new();
+    for (m, entry) in data.iter().zip(&manifest.members) {
+        let bytes = read(&mut file, m)?;
+        if bytes.len() as u64 != entry.size || format::sha256_hex(&bytes) != entry.sha256 {
+            return Err(changed_member(&m.name, &bytes, &manifest));
+        }
+        contents.push(bytes);
+    }
+    let signature = match members.get(2 + format::DATA_MEMBERS.len()) {
+        Some(m) => Some(read(&mut file, m)?),
+        None => None,
+    };
+    let events_text = gunzip(format::EVENTS, &contents[0]).map_err(|(_, r)| r)?;
+    let events = events(&events_text, manifest.counts.events, true)?;
+    let series_text = gunzip(format::SERIES, &contents[1]).map_err(|(_, r)| r)?;
+    let series = String::from_utf8_lossy(&series_text)
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            serde_json::from_str::<SeriesRecord>(line)
+                .map_err(|e| e.to_string())
+                .and_then(SeriesRecord::into_series)
+                .map_err(|e| refuse(format::SERIES, format!("line {}: {e}", i + 1)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let marks: Vec<MarkRecord> =
+        serde_json::from_slice(&contents[2]).map_err(|e| refuse(format::MARKS, e.to_string()))?;
+    let chains: Vec<ChainRecord> =
+        serde_json::from_slice(&contents[3]).map_err(|e| refuse(format::CHAINS, e.to_string()))?;
+    let n = events.len() as u64;
+    if let Some(m) = marks.iter().find(|m| m.seq >= n) {
+        return Err(refuse(
+            format::MARKS,
+            format!("marks record {}, which is not in the bundle", m.seq),
+        ));
+    }
+    if chains.iter().flat_map(|c| &c.steps).any(|s| s.seq >= n) {
+        return Err(refuse(
+            format::CHAINS,
+            "names a record that is not in the bundle",
+        ));
+    }
+    Ok(Opened {
+        manifest,
+        events,
+        series,
+        marks,
+        chains,
+        signature,
+        manifest_bytes,
+        bytes,
+    })
+}
+
+/// Says how a data member differs from what the manifest recorded; for the event log, which
+/// record is the first bad one.
+fn changed_member(name: &str, bytes: &[u8], manifest: &Manifest) -> Refusal {
+    let general = refuse(name, "was changed: its SHA-256 is not the manifest's");
+    if name != format::EVENTS {
+        return general;
+    }
+    let (text, broken) = match gunzip(name, bytes) {
+        Ok(text) => (text, None),
+        Err((partial, why)) => (partial, Some(why)),
+    };
+    // The records up to where decoding stopped.
+    let good_text = match text.iter().rposition(|b| *b == b'\n') {
+        Some(end) if broken.is_some() => &text[..=end],
+        _ => &text[..],
+    };
+    match events(good_text, manifest.counts.events, false) {
+        Err(bad) if !bad.reason.starts_with("holds") || broken.is_none() => Refusal {
+            reason: format!("was changed; {}", bad.reason),
+            ..bad
+        },
+        _ => match broken {
+            Some(why) => {
+                let intact = String::from_utf8_lossy(good_text).lines().count();
+                refuse(
+                    name,
+                    format!(
+                        "was changed; records 0–{} read, then it {}",
+                        intact.saturating_sub(1),
+                        why.reason
+                    ),
+                )
+            }
+            None => general,
+        },
+    }
+}
+
+/// Opens a bundle into a store for replay: its events as they were exported (no rule runs
+/// again), its series, and its sources with the queries that were run.
+pub fn load(path: &Path) -> Result<(Loaded, Opened), String> {
+    let mut opened = check(path).map_err(|r| format!("{}: {r}", path.display()))?;
+    let mut loaded = Loaded {
+        rules: Arc::new(IngestRules::none()),
+        ..Loaded::default()
+    };
+    for s in &opened.manifest.sources {
+        let kind = SourceKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.kind)
+            .unwrap_or(SourceKind::Falco);
+        let mut report = SourceReport::new(&s.name, kind, &s.query);
+        report.events = s.events as usize;
+        report.series = s.series as usize;
+        loaded.reports.push(report);
+    }
+    // One batch: arrival numbers are the records' sequence numbers.
+    loaded.ingest(std::mem::take(&mut opened.events));
+    loaded.store.add_series(std::mem::take(&mut opened.series));
+    Ok((loaded, opened))
+}
