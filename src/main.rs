@@ -454,6 +454,10 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
             .chains_auto_limit
             .unwrap_or(casefile::app::chains::DEFAULT_AUTO_LIMIT),
     );
+    match redact_rules() {
+        Ok(r) => app.redactor = r,
+        Err(e) => app.notice = Some(format!("{e}; exports use the built-in redaction rules")),
+    }
     // A replayed bundle's marks, pivots and chains, as the responder left them.
     if let Some(opened) = &case {
         app.restore_case(opened);
@@ -461,7 +465,9 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
     if let Some(search) = filters.search.clone() {
         app.start_search(search);
     }
-    app.notice = notices.into_iter().next();
+    if let Some(first) = notices.into_iter().next() {
+        app.notice = Some(first);
+    }
     if !spawned.is_empty() {
         let mut live = LiveSources::new(spawned, options, tables, cancel.clone(), tx.clone());
         for (index, own) in cancels {

@@ -396,3 +396,113 @@ fn enter_on_a_step_of_the_chains_list_selects_its_event() {
         app.notice
     );
 }
+
+#[test]
+fn e_exports_the_case_with_its_marks_and_esc_stops_it() {
+    let dir = std::env::temp_dir().join(format!("casefile-tui-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("mine.casefile");
+    let _ = std::fs::remove_file(&target);
+    let mut app = demo_app((120, 40), "dark");
+    // A pivot and a star: the export takes the events shown, the mark and the history.
+    keys(&mut app, "/xmrig\nm");
+    app.handle_key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE));
+    let screen = text(&render(&app));
+    assert!(screen.contains(" EXPORT TO case-"), "{screen}");
+    assert!(screen.contains("the 8 events shown (Tab: all)"), "{screen}");
+    // Cancelled once it started: nothing is written.
+    app.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    for c in target.to_str().unwrap().chars() {
+        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(app.busy());
+    app.handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("export cancelled; nothing was written")
+    );
+    while app.busy() {
+        app.tick();
+    }
+    assert!(!target.exists());
+    // Again, to the end.
+    app.handle_key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE));
+    app.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    for c in target.to_str().unwrap().chars() {
+        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    let screen = text(&render(&app));
+    assert!(screen.contains("exporting 0% (Esc stops)"), "{screen}");
+    while app.busy() {
+        app.tick();
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(
+        notice.starts_with("wrote ") && notice.contains(": 8 events"),
+        "{notice}"
+    );
+    let opened = casefile::bundle::open::check(&target).unwrap();
+    assert_eq!(opened.manifest.counts.events, 8);
+    assert_eq!(opened.marks.len(), 1);
+    assert!(opened.marks[0].star);
+    assert_eq!(opened.manifest.selection.search.as_deref(), Some("xmrig"));
+    // Tab: every event loaded.
+    let all = dir.join("all.casefile");
+    app.handle_key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE));
+    app.handle_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    app.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    for c in all.to_str().unwrap().chars() {
+        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    while app.busy() {
+        app.tick();
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let opened = casefile::bundle::open::check(&all).unwrap();
+    assert_eq!(opened.manifest.counts.events, app.data.store.len() as u64);
+    assert!(opened.manifest.selection.all);
+    assert_eq!(opened.chains.len(), app.chains.found.len());
+}
+
+#[test]
+fn a_replayed_bundle_shows_the_marks_pivots_and_chains_it_was_exported_with() {
+    let dir = std::env::temp_dir().join(format!("casefile-tui-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("case.casefile");
+    let mut app = demo_app((120, 40), "dark");
+    keys(&mut app, "/Accepted password for mallory\nm");
+    keys(&mut app, "nfirst success #initial-access\n");
+    app.handle_key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE));
+    app.handle_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    app.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    for c in path.to_str().unwrap().chars() {
+        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    while app.busy() {
+        app.tick();
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let (loaded, opened) = casefile::bundle::open::load(&path).unwrap();
+    let keymap = Keymap::load_strict("default", None, 0).unwrap();
+    let theme = Theme::load_strict("dark", None).unwrap();
+    let mut replay = App::new(loaded, keymap, theme, Query::default(), (120, 40));
+    replay.restore_case(&opened);
+    keys(&mut replay, "/Accepted password for mallory\n");
+    let screen = text(&render(&replay));
+    assert!(
+        screen.contains("◆ ★ sshd: Accepted password for mall"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("mark     ★ #initial-access first success"),
+        "{screen}"
+    );
+    // The chain is the exported one, and its rows are marked.
+    assert_eq!(replay.chains.found.len(), app.chains.found.len());
+    assert!(screen.contains("◆ "), "{screen}");
+}

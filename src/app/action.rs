@@ -47,6 +47,10 @@ pub enum Action {
     ContextToggle,
     Chains,
     CategoryNext,
+    Export,
+    ExportStart,
+    ExportScope,
+    ExportCancel,
 }
 
 /// `(action, name in keymap files, what it does)`.
@@ -188,6 +192,26 @@ pub const REGISTRY: &[(Action, &str, &str)] = &[
         Action::CategoryNext,
         "category_next",
         "Show only the next security-signal category (after the last: all)",
+    ),
+    (
+        Action::Export,
+        "export",
+        "Export a case bundle: the events shown (or all), marks, chains, pivots",
+    ),
+    (
+        Action::ExportStart,
+        "export_start",
+        "Write the bundle to this file",
+    ),
+    (
+        Action::ExportScope,
+        "export_scope",
+        "Switch between the events shown and every event loaded",
+    ),
+    (
+        Action::ExportCancel,
+        "export_cancel",
+        "Leave the export, or stop it while it is built",
     ),
 ];
 

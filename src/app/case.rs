@@ -7,6 +7,7 @@ use crate::bundle::open::Opened;
 use crate::correlate::chains::{Chain, FoundStep};
 use crate::model::EntityKey;
 use crate::store::{Pivot, Query};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 impl App {
     /// Puts back what the bundle recorded: marks, pivot history and chains. Events are the
@@ -60,6 +61,53 @@ impl App {
         if !steps.is_empty() {
             self.history = super::PivotHistory::restore(steps, h.at);
             self.refilter();
+        }
+    }
+
+    /// Starts the export asked for: the events shown (or all loaded), the series that fit,
+    /// every mark, the chains found and the pivot history.
+    pub(super) fn start_export(&mut self) {
+        let Some(super::export::ExportState::Asking { path, all }) = &self.export else {
+            return;
+        };
+        let (path, all) = (path.clone(), *all);
+        let (positions, selection, history) = self.case_selection(all);
+        let query = if all { Query::default() } else { self.query() };
+        let store = &self.data.store;
+        let marks: Vec<(u32, super::marks::Mark)> = self
+            .marks
+            .iter()
+            .filter_map(|(id, m)| Some((store.pos_of(id)?, m.clone())))
+            .collect();
+        let case = crate::bundle::export::Case {
+            store,
+            positions: &positions,
+            series: store.select_series(&query),
+            reports: &self.data.reports,
+            selection,
+            history,
+            marks,
+            chains: &self.chains.found,
+        };
+        match super::export::start(&path, &case, &self.redactor) {
+            Ok(state) => self.export = Some(state),
+            Err(e) => self.notice = Some(e),
+        }
+    }
+
+    /// Typing the export's file name.
+    pub(super) fn edit_export_path(&mut self, ev: KeyEvent) {
+        let Some(super::export::ExportState::Asking { path, .. }) = &mut self.export else {
+            return;
+        };
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        match ev.code {
+            KeyCode::Char('u') if ctrl => path.clear(),
+            KeyCode::Char(c) if !ctrl => path.push(c),
+            KeyCode::Backspace => {
+                path.pop();
+            }
+            _ => {}
         }
     }
 

@@ -7,6 +7,7 @@ mod category_filter;
 pub mod chains;
 pub mod correlated;
 mod detail;
+pub mod export;
 mod history;
 mod live;
 pub mod marks;
@@ -74,6 +75,10 @@ pub struct App {
     pub correlated: correlated::CorrelatedState,
     pub marks: marks::Marks,
     pub chains: chains::ChainState,
+    /// An export being asked for, built or written.
+    pub export: Option<export::ExportState>,
+    /// What an export removes before writing.
+    pub redactor: crate::bundle::redact::Redactor,
     /// The note being typed for the selected event.
     pub note_input: Option<String>,
     /// Only marked events are shown.
@@ -125,6 +130,8 @@ impl App {
             correlated: correlated::CorrelatedState::default(),
             marks: marks::Marks::default(),
             chains: chains::ChainState::default(),
+            export: None,
+            redactor: crate::bundle::redact::Redactor::default(),
             note_input: None,
             marked_only: false,
             right: Pane::Detail,
@@ -268,6 +275,15 @@ impl App {
             self.show_current();
             return true;
         }
+        if self.export.as_ref().is_some_and(|e| e.running()) {
+            if let Some(state) = self.export.take() {
+                match export::step(state, &self.data.store) {
+                    export::Stepped::Working(state) => self.export = Some(state),
+                    export::Stepped::Done(message) => self.notice = Some(message),
+                }
+            }
+            return true;
+        }
         let chains_open = matches!(self.overlay, Some(Overlay::Chains { .. }));
         if self.chains.step(&self.data.store, chains::CHAIN_SLICE) {
             return true;
@@ -277,7 +293,10 @@ impl App {
     }
 
     pub fn busy(&self) -> bool {
-        self.search.running() || self.stale || self.chains.running()
+        self.search.running()
+            || self.stale
+            || self.chains.running()
+            || self.export.as_ref().is_some_and(|e| e.running())
     }
 
     /// Whether any source is still loading.
@@ -343,7 +362,9 @@ impl App {
     }
 
     fn context(&self) -> Context {
-        if let Some(Overlay::Chains { .. }) = self.overlay {
+        if self.export.is_some() {
+            Context::Export
+        } else if let Some(Overlay::Chains { .. }) = self.overlay {
             Context::Chains
         } else if self.overlay.is_some() {
             Context::Help
@@ -384,6 +405,8 @@ impl App {
                 self.pending.clear();
                 if ctx == Context::Note {
                     self.edit_note_text(ev);
+                } else if ctx == Context::Export {
+                    self.edit_export_path(ev);
                 } else if ctx == Context::Query {
                     self.edit_query_text(ev);
                 } else if ctx == Context::Search {
@@ -565,6 +588,24 @@ impl App {
                 }
             }
             Action::NoteCancel => self.note_input = None,
+            Action::Export => self.export = Some(export::ExportState::ask()),
+            Action::ExportScope => {
+                if let Some(export::ExportState::Asking { all, .. }) = &mut self.export {
+                    *all = !*all;
+                }
+            }
+            Action::ExportStart => self.start_export(),
+            Action::ExportCancel => match self.export.take() {
+                Some(writing @ export::ExportState::Writing { .. }) => {
+                    self.export = Some(writing);
+                    self.notice =
+                        Some("the bundle is being written; it cannot be stopped now".into());
+                }
+                Some(export::ExportState::Building { .. }) => {
+                    self.notice = Some("export cancelled; nothing was written".into());
+                }
+                _ => {}
+            },
             Action::MarkedOnly => {
                 self.marked_only = !self.marked_only;
                 self.notice = Some(if self.marked_only {

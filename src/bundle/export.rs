@@ -56,154 +56,249 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
     enc.finish().map_err(|e| e.to_string())
 }
 
-/// The bundle's bytes. `progress` is told the share done (0.0–1.0) and may stop it by
-/// returning false.
+/// An export under way, a slice at a time (the TUI runs one between two looks at the
+/// keyboard). It holds events by arrival number, so late events moving positions do not
+/// disturb it, and owns everything else, so it borrows the store only while it works.
+pub struct ExportJob {
+    ids: Vec<u32>,
+    done: usize,
+    events: GzEncoder<Vec<u8>>,
+    seq_of: HashMap<u32, u64>,
+    redacted: BTreeMap<String, u64>,
+    by_source: BTreeMap<String, u64>,
+    by_name: BTreeMap<String, u64>,
+    range: Option<(Timestamp, Timestamp)>,
+    series: Vec<Series>,
+    reports: Vec<SourceReport>,
+    selection: format::Selection,
+    history: format::PivotHistory,
+    marks: Vec<(u32, Mark)>,
+    chains: Vec<Chain>,
+    created_secs: i64,
+    redactor: Redactor,
+}
+
+impl ExportJob {
+    pub fn new(case: &Case, created_secs: i64, redactor: &Redactor) -> ExportJob {
+        let store = case.store;
+        let id = |pos: &u32| store.id_at(*pos);
+        ExportJob {
+            ids: case.positions.iter().filter_map(id).collect(),
+            done: 0,
+            events: GzEncoder::new(Vec::new(), flate2::Compression::default()),
+            seq_of: HashMap::with_capacity(case.positions.len()),
+            redacted: BTreeMap::new(),
+            by_source: BTreeMap::new(),
+            by_name: BTreeMap::new(),
+            range: None,
+            series: case.series.iter().map(|s| (*s).clone()).collect(),
+            reports: case.reports.to_vec(),
+            selection: case.selection.clone(),
+            history: case.history.clone(),
+            marks: case
+                .marks
+                .iter()
+                .filter_map(|(pos, m)| Some((id(pos)?, m.clone())))
+                .collect(),
+            // Steps by arrival number too.
+            chains: case
+                .chains
+                .iter()
+                .filter_map(|c| {
+                    let mut c = c.clone();
+                    for s in &mut c.steps {
+                        s.pos = id(&s.pos)?;
+                    }
+                    Some(c)
+                })
+                .collect(),
+            created_secs,
+            redactor: redactor.clone(),
+        }
+    }
+
+    /// Writes up to `budget` more events; returns whether all are written.
+    pub fn step(&mut self, store: &Store, budget: usize) -> Result<bool, String> {
+        let end = (self.done + budget).min(self.ids.len());
+        let mut lines = Vec::new();
+        for &id in &self.ids[self.done..end] {
+            let Some(e) = store.pos_of(id).and_then(|p| store.get(p)) else {
+                continue;
+            };
+            let seq = self.seq_of.len() as u64;
+            let mut event = e.to_event();
+            self.redactor.event(&mut event, &mut self.redacted);
+            *self
+                .by_source
+                .entry(event.source.as_str().to_string())
+                .or_default() += 1;
+            *self.by_name.entry(event.source_name.clone()).or_default() += 1;
+            let (first, _) = self.range.get_or_insert((event.ts, event.ts));
+            self.range = Some((*first, event.ts));
+            lines.extend_from_slice(records::event_line(seq, &event).as_bytes());
+            lines.push(b'\n');
+            self.seq_of.insert(id, seq);
+        }
+        self.events.write_all(&lines).map_err(|e| e.to_string())?;
+        self.done = end;
+        Ok(self.done == self.ids.len())
+    }
+
+    /// The share of events written.
+    pub fn progress(&self) -> f64 {
+        self.done as f64 / self.ids.len().max(1) as f64
+    }
+
+    pub fn events(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The bundle's bytes and its manifest, once every event is written.
+    pub fn finish(mut self) -> Result<(Vec<u8>, Manifest), String> {
+        let events = std::mem::replace(
+            &mut self.events,
+            GzEncoder::new(Vec::new(), flate2::Compression::default()),
+        )
+        .finish()
+        .map_err(|e| e.to_string())?;
+        let mut series = Vec::new();
+        let mut samples = 0u64;
+        for s in &self.series {
+            samples += s.samples.len() as u64;
+            let mut record = SeriesRecord::from_series(s);
+            record.query = self.redactor.text(&record.query, &mut self.redacted);
+            series.extend_from_slice(
+                serde_json::to_string(&record)
+                    .map_err(|e| e.to_string())?
+                    .as_bytes(),
+            );
+            series.push(b'\n');
+        }
+        let seq_of = &self.seq_of;
+        let mut marks: Vec<MarkRecord> = self
+            .marks
+            .iter()
+            .filter_map(|(id, m)| {
+                let mut counts = BTreeMap::new();
+                let record = MarkRecord {
+                    seq: *seq_of.get(id)?,
+                    star: m.star,
+                    tags: m.tags.clone(),
+                    note: self.redactor.text(&m.note, &mut counts),
+                };
+                for (rule, n) in counts {
+                    *self.redacted.entry(rule).or_default() += n;
+                }
+                Some(record)
+            })
+            .collect();
+        marks.sort_by_key(|m| m.seq);
+        // A chain goes in when every step of it does.
+        let chains: Vec<ChainRecord> = self
+            .chains
+            .iter()
+            .filter_map(|c| {
+                let steps = c
+                    .steps
+                    .iter()
+                    .map(|s| {
+                        Some(StepRecord {
+                            name: s.name.clone(),
+                            seq: *seq_of.get(&s.pos)?,
+                            count: s.count as u64,
+                        })
+                    })
+                    .collect::<Option<Vec<_>>>()?;
+                Some(ChainRecord {
+                    rule: c.rule.clone(),
+                    bound: c
+                        .bound
+                        .iter()
+                        .map(|(k, v)| (k.as_str().to_string(), v.clone()))
+                        .collect(),
+                    steps,
+                })
+            })
+            .collect();
+        let data: Vec<(&str, Vec<u8>)> = vec![
+            (format::EVENTS, events),
+            (format::SERIES, gzip(&series)?),
+            (
+                format::MARKS,
+                serde_json::to_vec_pretty(&marks).map_err(|e| e.to_string())?,
+            ),
+            (
+                format::CHAINS,
+                serde_json::to_vec_pretty(&chains).map_err(|e| e.to_string())?,
+            ),
+        ];
+        let sources = sources(
+            &self.reports,
+            &self.by_name,
+            &self.redactor,
+            &mut self.redacted,
+        );
+        let manifest = Manifest {
+            format: format::FORMAT.into(),
+            version: format::VERSION,
+            tool: format!("casefile {}", env!("CARGO_PKG_VERSION")),
+            created_at: Timestamp(self.created_secs.saturating_mul(1_000_000_000))
+                .to_rfc3339()
+                .replace(".000000000Z", "Z"),
+            time_range: self.range.map(|(a, b)| [a.to_rfc3339(), b.to_rfc3339()]),
+            selection: self.selection.clone(),
+            sources,
+            pivot_history: self.history.clone(),
+            counts: format::Counts {
+                events: self.seq_of.len() as u64,
+                series: self.series.len() as u64,
+                samples,
+                marks: marks.len() as u64,
+                chains: chains.len() as u64,
+                by_source: self.by_source.clone(),
+            },
+            redacted: self.redacted.clone(),
+            members: data
+                .iter()
+                .map(|(name, bytes)| MemberEntry {
+                    name: name.to_string(),
+                    size: bytes.len() as u64,
+                    sha256: format::sha256_hex(bytes),
+                })
+                .collect(),
+        };
+        let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
+        let sum = format!(
+            "{}  {}\n",
+            format::sha256_hex(&manifest_bytes),
+            format::MANIFEST
+        );
+        let mut members: Vec<(&str, &[u8])> = vec![
+            (format::MANIFEST, &manifest_bytes),
+            (format::MANIFEST_SUM, sum.as_bytes()),
+        ];
+        members.extend(data.iter().map(|(n, b)| (*n, b.as_slice())));
+        let mut out = Vec::new();
+        tar_io::write(&mut out, &members, self.created_secs.max(0) as u64)?;
+        Ok((out, manifest))
+    }
+}
+
+/// The bundle's bytes, at once. `progress` is told the share done (0.0–1.0) and may stop it
+/// by returning false.
 pub fn build(
     case: &Case,
     created_secs: i64,
     redactor: &Redactor,
     progress: &mut dyn FnMut(f64) -> bool,
 ) -> Result<(Vec<u8>, Manifest), String> {
-    let mut redacted: BTreeMap<String, u64> = BTreeMap::new();
-    let mut seq_of: HashMap<u32, u64> = HashMap::with_capacity(case.positions.len());
-    let mut events = Vec::new();
-    let mut by_source: BTreeMap<String, u64> = BTreeMap::new();
-    let mut by_name: BTreeMap<String, u64> = BTreeMap::new();
-    let total = case.positions.len().max(1) as f64;
-    for (seq, &pos) in case.positions.iter().enumerate() {
-        let Some(e) = case.store.get(pos) else {
-            continue;
-        };
-        let seq = seq as u64;
-        let mut event = e.to_event();
-        redactor.event(&mut event, &mut redacted);
-        *by_source
-            .entry(event.source.as_str().to_string())
-            .or_default() += 1;
-        *by_name.entry(event.source_name.clone()).or_default() += 1;
-        events.extend_from_slice(records::event_line(seq, &event).as_bytes());
-        events.push(b'\n');
-        seq_of.insert(pos, seq);
-        if seq.is_multiple_of(4096) && !progress(seq as f64 / total * 0.8) {
+    let mut job = ExportJob::new(case, created_secs, redactor);
+    while !job.step(case.store, 4096)? {
+        if !progress(job.progress()) {
             return Err("export cancelled".into());
         }
     }
-    let mut series = Vec::new();
-    let mut samples = 0u64;
-    for s in &case.series {
-        samples += s.samples.len() as u64;
-        let mut record = SeriesRecord::from_series(s);
-        record.query = redactor.text(&record.query, &mut redacted);
-        series.extend_from_slice(
-            serde_json::to_string(&record)
-                .map_err(|e| e.to_string())?
-                .as_bytes(),
-        );
-        series.push(b'\n');
-    }
-    let mut marks: Vec<MarkRecord> = case
-        .marks
-        .iter()
-        .filter_map(|(pos, m)| {
-            Some(MarkRecord {
-                seq: *seq_of.get(pos)?,
-                star: m.star,
-                tags: m.tags.clone(),
-                note: m.note.clone(),
-            })
-        })
-        .collect();
-    marks.sort_by_key(|m| m.seq);
-    // A chain goes in when every step of it does.
-    let chains: Vec<ChainRecord> = case
-        .chains
-        .iter()
-        .filter_map(|c| {
-            let steps = c
-                .steps
-                .iter()
-                .map(|s| {
-                    Some(StepRecord {
-                        name: s.name.clone(),
-                        seq: *seq_of.get(&s.pos)?,
-                        count: s.count as u64,
-                    })
-                })
-                .collect::<Option<Vec<_>>>()?;
-            Some(ChainRecord {
-                rule: c.rule.clone(),
-                bound: c
-                    .bound
-                    .iter()
-                    .map(|(k, v)| (k.as_str().to_string(), v.clone()))
-                    .collect(),
-                steps,
-            })
-        })
-        .collect();
-    if !progress(0.8) {
-        return Err("export cancelled".into());
-    }
-    let data: Vec<(&str, Vec<u8>)> = vec![
-        (format::EVENTS, gzip(&events)?),
-        (format::SERIES, gzip(&series)?),
-        (
-            format::MARKS,
-            serde_json::to_vec_pretty(&marks).map_err(|e| e.to_string())?,
-        ),
-        (
-            format::CHAINS,
-            serde_json::to_vec_pretty(&chains).map_err(|e| e.to_string())?,
-        ),
-    ];
-    let first = case.positions.first().and_then(|p| case.store.get(*p));
-    let last = case.positions.last().and_then(|p| case.store.get(*p));
-    let manifest = Manifest {
-        format: format::FORMAT.into(),
-        version: format::VERSION,
-        tool: format!("casefile {}", env!("CARGO_PKG_VERSION")),
-        created_at: Timestamp(created_secs.saturating_mul(1_000_000_000))
-            .to_rfc3339()
-            .replace(".000000000Z", "Z"),
-        time_range: first
-            .zip(last)
-            .map(|(a, b)| [a.ts().to_rfc3339(), b.ts().to_rfc3339()]),
-        selection: case.selection.clone(),
-        sources: sources(case.reports, &by_name, redactor, &mut redacted),
-        pivot_history: case.history.clone(),
-        counts: format::Counts {
-            events: seq_of.len() as u64,
-            series: case.series.len() as u64,
-            samples,
-            marks: marks.len() as u64,
-            chains: chains.len() as u64,
-            by_source,
-        },
-        redacted,
-        members: data
-            .iter()
-            .map(|(name, bytes)| MemberEntry {
-                name: name.to_string(),
-                size: bytes.len() as u64,
-                sha256: format::sha256_hex(bytes),
-            })
-            .collect(),
-    };
-    let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| e.to_string())?;
-    let sum = format!(
-        "{}  {}\n",
-        format::sha256_hex(&manifest_bytes),
-        format::MANIFEST
-    );
-    let mut members: Vec<(&str, &[u8])> = vec![
-        (format::MANIFEST, &manifest_bytes),
-        (format::MANIFEST_SUM, sum.as_bytes()),
-    ];
-    members.extend(data.iter().map(|(n, b)| (*n, b.as_slice())));
-    let mut out = Vec::new();
-    tar_io::write(&mut out, &members, created_secs.max(0) as u64)?;
-    progress(1.0);
-    Ok((out, manifest))
+    job.finish()
 }
 
 /// One entry per source (name and kind): a source read twice (a re-run, an older part) is

@@ -29,6 +29,7 @@ pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
             Context::Note => "Note line (other keys type)",
             Context::Help => "This help",
             Context::Chains => "Attack chains list",
+            Context::Export => "Export line (other keys type)",
         };
         lines.push(Line::styled(title, t.get("ui.title")));
         let doc_room = (w as usize).saturating_sub(2 + 2 + 18 + 16);

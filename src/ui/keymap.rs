@@ -27,10 +27,11 @@ pub enum Context {
     Correlated,
     Note,
     Chains,
+    Export,
 }
 
 impl Context {
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 11] = [
         Context::Global,
         Context::Timeline,
         Context::Detail,
@@ -41,6 +42,7 @@ impl Context {
         Context::Chains,
         Context::Query,
         Context::Note,
+        Context::Export,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +57,7 @@ impl Context {
             Context::Correlated => "correlated",
             Context::Note => "note",
             Context::Chains => "chains",
+            Context::Export => "export",
         }
     }
 }
@@ -211,6 +214,8 @@ struct KeymapFile {
     #[serde(default)]
     chains: BTreeMap<String, String>,
     #[serde(default)]
+    export: BTreeMap<String, String>,
+    #[serde(default)]
     query: BTreeMap<String, String>,
     #[serde(default)]
     tree: BTreeMap<String, String>,
@@ -291,6 +296,7 @@ impl Keymap {
             (Context::Search, &file.search),
             (Context::Help, &file.help),
             (Context::Chains, &file.chains),
+            (Context::Export, &file.export),
             (Context::Query, &file.query),
             (Context::Tree, &file.tree),
             (Context::Correlated, &file.correlated),
@@ -323,6 +329,7 @@ impl Keymap {
             Context::Search => &[Context::Search],
             Context::Query => &[Context::Query],
             Context::Note => &[Context::Note],
+            Context::Export => &[Context::Export],
             Context::Global => &[Context::Global],
             other => &[other, Context::Global],
         };

@@ -16,7 +16,37 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let right_w = right.width();
     let room = width.saturating_sub(right_w + 1);
     let mut spans: Vec<Span> = Vec::new();
-    if let Some(input) = &app.note_input {
+    if let Some(crate::app::export::ExportState::Asking { path, all }) = &app.export {
+        let scope = if *all {
+            format!(
+                "all {} events loaded",
+                text::thousands(app.data.store.len())
+            )
+        } else {
+            format!(
+                "the {} events shown",
+                text::thousands(app.timeline.shown.len())
+            )
+        };
+        let hint = format!(
+            "  {scope} (Tab: {}), Enter writes, Esc leaves",
+            if *all { "shown" } else { "all" }
+        );
+        spans.push(Span::styled(" EXPORT TO ", t.get("ui.key")));
+        let (q, used) = text::untrusted(
+            path,
+            room.saturating_sub(12 + hint.chars().count()).max(8),
+            bar,
+            t.get("ui.escaped").patch(bar),
+        );
+        spans.extend(q);
+        spans.push(Span::styled("▏", t.get("ui.cursor").patch(bar)));
+        let left = room.saturating_sub(12 + used + 1);
+        spans.push(Span::styled(
+            text::fit(&hint, left),
+            t.get("ui.muted").patch(bar),
+        ));
+    } else if let Some(input) = &app.note_input {
         spans.push(Span::styled(" NOTE ", t.get("ui.key")));
         let (q, _) = text::untrusted(
             input,
@@ -100,6 +130,9 @@ fn right_side(app: &App) -> String {
     }
     if let Some(p) = app.search.progress() {
         parts.push(format!("searching {p}%"));
+    }
+    if let Some(p) = app.export.as_ref().and_then(|e| e.progress()) {
+        parts.push(format!("exporting {p}% (Esc stops)"));
     }
     let shown = app.timeline.shown.len();
     let total = app.data.store.len();
