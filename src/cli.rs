@@ -49,6 +49,14 @@ pub enum Command {
     Verify {
         #[arg(value_name = "CASE.casefile")]
         path: PathBuf,
+        /// Also require a signature by this key (`NAME.pub` from `casefile keygen`).
+        #[arg(long, value_name = "KEY.pub")]
+        pubkey: Option<PathBuf>,
+    },
+    /// Make an ed25519 key pair for signing bundles: NAME.key (yours only) and NAME.pub.
+    Keygen {
+        #[arg(value_name = "NAME")]
+        name: PathBuf,
     },
     /// Open a case bundle in the TUI, with no network: exactly what was exported.
     Replay {
@@ -68,6 +76,9 @@ pub struct ExportArgs {
     /// Where to write the bundle (`CASE.casefile`).
     #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
+    /// Sign it with this key (`NAME.key` from `casefile keygen`).
+    #[arg(long, value_name = "KEY.key")]
+    pub sign: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone, Default)]

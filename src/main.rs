@@ -132,6 +132,7 @@ fn main() -> ExitCode {
                 &chain_rules()?,
                 &redact_rules()?,
                 &args.output,
+                args.sign.as_deref(),
             )?;
             println!("{summary}");
             let failed = loaded.reports.iter().any(|r| r.error.is_some());
@@ -141,16 +142,24 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             })
         }),
-        Some(Command::Verify { path }) => match casefile::headless::case::verify(path) {
-            Ok(summary) => {
-                println!("{summary}");
-                Ok(ExitCode::SUCCESS)
+        Some(Command::Keygen { name }) => casefile::bundle::sign::generate()
+            .and_then(|key| casefile::bundle::sign::write_pair(&key, name))
+            .map(|public| {
+                println!("{public}");
+                ExitCode::SUCCESS
+            }),
+        Some(Command::Verify { path, pubkey }) => {
+            match casefile::headless::case::verify(path, pubkey.as_deref()) {
+                Ok(summary) => {
+                    println!("{summary}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(why) => {
+                    println!("{why}");
+                    Ok(ExitCode::from(1))
+                }
             }
-            Err(why) => {
-                println!("{why}");
-                Ok(ExitCode::from(1))
-            }
-        },
+        }
         Some(Command::Replay { path, ui }) => {
             let sources = SourceArgs {
                 bundle: Some(path.clone()),

@@ -541,3 +541,80 @@ fn an_interrupted_export_never_leaves_a_file_under_the_target_name() {
         "no kill landed before the end: the test proves nothing"
     );
 }
+
+fn casefile(args: &[&str]) -> (i32, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_casefile"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", temp("noconfig"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    (o.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn a_signed_bundle_verifies_with_its_key_and_no_other() {
+    let dir = temp("keys");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["mine", "theirs"] {
+        let _ = std::fs::remove_file(dir.join(format!("{name}.key")));
+        let _ = std::fs::remove_file(dir.join(format!("{name}.pub")));
+    }
+    let p = |s: &str| dir.join(s).to_str().unwrap().to_string();
+    let (code, out) = casefile(&["keygen", &p("mine")]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("casefile-ed25519-public "), "{out}");
+    assert_eq!(casefile(&["keygen", &p("theirs")]).0, 0);
+    // A key pair is never overwritten.
+    let (code, out) = casefile(&["keygen", &p("mine")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("exists: not overwritten"), "{out}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("mine.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the secret key is readable by others: {mode:o}"
+        );
+    }
+    let signed = p("signed.casefile");
+    let (code, out) = casefile(&["export", "--demo", "--sign", &p("mine.key"), "-o", &signed]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = casefile(&["verify", &signed, "--pubkey", &p("mine.pub")]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("signed by "), "{out}");
+    let (code, out) = casefile(&["verify", &signed, "--pubkey", &p("theirs.pub")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("signature.ed25519: signed by") && out.contains("not by the key given"),
+        "{out}"
+    );
+    // Unsigned, when a signature is asked for.
+    let unsigned = p("unsigned.casefile");
+    assert_eq!(casefile(&["export", "--demo", "-o", &unsigned]).0, 0);
+    let (code, out) = casefile(&["verify", &unsigned, "--pubkey", &p("mine.pub")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("it is not signed"), "{out}");
+    // A forger who rewrites the manifest and its checksum cannot keep the signature.
+    let bytes = std::fs::read(&signed).unwrap();
+    let mut parts = members(&bytes);
+    let mut manifest: Manifest = serde_json::from_slice(&parts[0].1).unwrap();
+    manifest.tool = "casefile 9.9.9".into();
+    parts[0].1 = serde_json::to_vec_pretty(&manifest).unwrap();
+    parts[1].1 = format!("{}  manifest.json\n", format::sha256_hex(&parts[0].1)).into_bytes();
+    let refs: Vec<(&str, &[u8])> = parts
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    let mut forged = Vec::new();
+    let created: u64 = tar_io::scan(&mut std::io::Cursor::new(&bytes)).unwrap()[0].mtime;
+    tar_io::write(&mut forged, &refs, created).unwrap();
+    let r = check_bytes(&forged, "forged.casefile").unwrap_err();
+    assert_eq!(r.member.as_deref(), Some(format::SIGNATURE));
+    assert!(r.reason.contains("does not verify"), "{r}");
+}

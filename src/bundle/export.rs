@@ -76,9 +76,16 @@ pub struct ExportJob {
     chains: Vec<Chain>,
     created_secs: i64,
     redactor: Redactor,
+    signer: Option<ed25519_dalek::SigningKey>,
 }
 
 impl ExportJob {
+    /// Signs the bundle with this key (`signature.ed25519`).
+    pub fn signed_by(mut self, key: Option<ed25519_dalek::SigningKey>) -> ExportJob {
+        self.signer = key;
+        self
+    }
+
     pub fn new(case: &Case, created_secs: i64, redactor: &Redactor) -> ExportJob {
         let store = case.store;
         let id = |pos: &u32| store.id_at(*pos);
@@ -114,6 +121,7 @@ impl ExportJob {
                 .collect(),
             created_secs,
             redactor: redactor.clone(),
+            signer: None,
         }
     }
 
@@ -278,6 +286,13 @@ impl ExportJob {
             (format::MANIFEST_SUM, sum.as_bytes()),
         ];
         members.extend(data.iter().map(|(n, b)| (*n, b.as_slice())));
+        let signature = self
+            .signer
+            .as_ref()
+            .map(|key| super::sign::signature_member(key, &manifest_bytes));
+        if let Some(sig) = &signature {
+            members.push((format::SIGNATURE, sig));
+        }
         let mut out = Vec::new();
         tar_io::write(&mut out, &members, self.created_secs.max(0) as u64)?;
         Ok((out, manifest))
@@ -354,14 +369,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Builds and writes a bundle.
+/// Builds and writes a bundle, signed when a key is given.
 pub fn export(
     case: &Case,
     path: &Path,
     redactor: &Redactor,
-    progress: &mut dyn FnMut(f64) -> bool,
+    signer: Option<ed25519_dalek::SigningKey>,
 ) -> Result<Written, String> {
-    let (bytes, manifest) = build(case, created_at()?, redactor, progress)?;
+    let mut job = ExportJob::new(case, created_at()?, redactor).signed_by(signer);
+    while !job.step(case.store, 4096)? {}
+    let (bytes, manifest) = job.finish()?;
     write_atomic(path, &bytes)?;
     Ok(Written {
         bytes: bytes.len() as u64,

@@ -6,4 +6,5 @@ pub mod format;
 pub mod open;
 pub mod records;
 pub mod redact;
+pub mod sign;
 pub mod tar_io;

@@ -22,7 +22,8 @@ pub struct Opened {
     pub series: Vec<Series>,
     pub marks: Vec<MarkRecord>,
     pub chains: Vec<ChainRecord>,
-    pub signature: Option<Vec<u8>>,
+    /// Who signed it, when it is signed (the signature was checked).
+    pub signed_by: Option<ed25519_dalek::VerifyingKey>,
     /// The manifest's bytes, which a signature signs.
     pub manifest_bytes: Vec<u8>,
     /// The file's size.
@@ -148,8 +149,14 @@ pub fn check(path: &Path) -> Result<Opened, Refusal> {
         }
         contents.push(bytes);
     }
-    let signature = match members.get(2 + format::DATA_MEMBERS.len()) {
-        Some(m) => Some(read(&mut file, m)?),
+    let signed_by = match members.get(2 + format::DATA_MEMBERS.len()) {
+        Some(m) => {
+            let member = read(&mut file, m)?;
+            Some(
+                super::sign::check(&member, &manifest_bytes)
+                    .map_err(|why| refuse(format::SIGNATURE, why))?,
+            )
+        }
         None => None,
     };
     let events_text = gunzip(format::EVENTS, &contents[0]).map_err(|(_, r)| r)?;
@@ -188,7 +195,7 @@ pub fn check(path: &Path) -> Result<Opened, Refusal> {
         series,
         marks,
         chains,
-        signature,
+        signed_by,
         manifest_bytes,
         bytes,
     })

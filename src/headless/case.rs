@@ -18,7 +18,9 @@ pub fn export_bundle(
     rules: &Rules,
     redactor: &Redactor,
     path: &Path,
+    sign: Option<&Path>,
 ) -> Result<String, String> {
+    let signer = sign.map(crate::bundle::sign::read_secret).transpose()?;
     let mut positions = loaded.store.select(query);
     if let Some(text) = filters.search.as_deref().filter(|t| !t.is_empty()) {
         positions = SearchJob::new(text, positions).run_to_end(&loaded.store);
@@ -45,7 +47,7 @@ pub fn export_bundle(
         marks: Vec::new(),
         chains: &found,
     };
-    let written = export::export(&case, path, redactor, &mut |_| true)?;
+    let written = export::export(&case, path, redactor, signer)?;
     Ok(summary(path, written.bytes, &written.manifest))
 }
 
@@ -63,15 +65,32 @@ fn summary(path: &Path, bytes: u64, m: &crate::bundle::format::Manifest) -> Stri
     )
 }
 
-/// Checks a bundle: `Ok(summary)` when intact, `Err(what is wrong)` otherwise.
-pub fn verify(path: &Path) -> Result<String, String> {
+/// Checks a bundle: `Ok(summary)` when intact (and signed by `pubkey`, when one is given),
+/// `Err(what is wrong)` otherwise.
+pub fn verify(path: &Path, pubkey: Option<&Path>) -> Result<String, String> {
+    let wanted = pubkey.map(crate::bundle::sign::read_public).transpose()?;
+    let shown = crate::sanitize::line(&path.display().to_string()).to_string();
     match open::check(path) {
         Ok(opened) => {
+            use crate::bundle::sign::key_text;
+            let signature = match (&opened.signed_by, &wanted) {
+                (Some(by), Some(w)) if by == w => format!("signed by {}", key_text(by)),
+                (Some(by), Some(_)) => return Err(format!(
+                    "{shown}: not intact: signature.ed25519: signed by {}, not by the key given",
+                    key_text(by)
+                )),
+                (None, Some(_)) => return Err(format!("{shown}: not intact: it is not signed")),
+                (Some(by), None) => format!(
+                    "signature holds for key {} (give --pubkey to check whose it is)",
+                    key_text(by)
+                ),
+                (None, None) => "not signed".to_string(),
+            };
             let sha = std::fs::read(path)
                 .map(|b| crate::bundle::format::sha256_hex(&b))
                 .unwrap_or_default();
             Ok(format!(
-                "intact: {}\n  created {} by {}\n  sha256 {sha}",
+                "intact: {}\n  created {} by {}\n  {signature}\n  sha256 {sha}",
                 summary(path, opened.bytes, &opened.manifest),
                 crate::sanitize::line(&opened.manifest.created_at),
                 crate::sanitize::line(&opened.manifest.tool),
