@@ -26,13 +26,15 @@ struct RuleEntry {
 #[derive(Debug, Clone)]
 pub struct Redactor {
     rules: Vec<(String, Regex)>,
+    /// All the patterns at once: one pass says which rules can match a text at all.
+    any: regex::RegexSet,
 }
 
 impl Default for Redactor {
     /// The built-in rules.
     fn default() -> Redactor {
         Redactor::parse("rules/redact.toml (built in)", DEFAULT_RULES)
-            .unwrap_or(Redactor { rules: Vec::new() })
+            .unwrap_or_else(|_| Redactor::from_rules(Vec::new()))
     }
 }
 
@@ -62,19 +64,30 @@ impl Redactor {
             }
             rules.push((r.name, re));
         }
-        Ok(Redactor { rules })
+        Ok(Redactor::from_rules(rules))
+    }
+
+    fn from_rules(rules: Vec<(String, Regex)>) -> Redactor {
+        let any = regex::RegexSet::new(rules.iter().map(|(_, re)| re.as_str()))
+            .unwrap_or_else(|_| regex::RegexSet::empty());
+        Redactor { rules, any }
     }
 
     /// The built-in rules and then the user's.
-    pub fn extended(mut self, user: Redactor) -> Redactor {
-        self.rules.extend(user.rules);
-        self
+    pub fn extended(self, user: Redactor) -> Redactor {
+        let mut rules = self.rules;
+        rules.extend(user.rules);
+        Redactor::from_rules(rules)
     }
 
     /// The text with every secret replaced; `counts` gains one per secret, by rule.
     pub fn text(&self, text: &str, counts: &mut BTreeMap<String, u64>) -> String {
+        let candidates = self.any.matches(text);
+        if !candidates.matched_any() {
+            return text.to_string();
+        }
         let mut out = text.to_string();
-        for (name, re) in &self.rules {
+        for (name, re) in candidates.iter().map(|i| &self.rules[i]) {
             if !re.is_match(&out) {
                 continue;
             }

@@ -75,10 +75,12 @@ pub fn verify(path: &Path, pubkey: Option<&Path>) -> Result<String, String> {
             use crate::bundle::sign::key_text;
             let signature = match (&opened.signed_by, &wanted) {
                 (Some(by), Some(w)) if by == w => format!("signed by {}", key_text(by)),
-                (Some(by), Some(_)) => return Err(format!(
+                (Some(by), Some(_)) => {
+                    return Err(format!(
                     "{shown}: not intact: signature.ed25519: signed by {}, not by the key given",
                     key_text(by)
-                )),
+                ))
+                }
                 (None, Some(_)) => return Err(format!("{shown}: not intact: it is not signed")),
                 (Some(by), None) => format!(
                     "signature holds for key {} (give --pubkey to check whose it is)",
