@@ -28,6 +28,12 @@ pub struct Cli {
 pub enum Command {
     /// Open the built-in demo incident (no network, no set-up).
     Demo {
+        /// Play the incident through the live view, in its original spacing (see --speed).
+        #[arg(long)]
+        live: bool,
+        /// With --live: how many times faster than it happened (default 60).
+        #[arg(long, value_name = "N", requires = "live")]
+        speed: Option<f64>,
         #[command(flatten)]
         filters: FilterArgs,
         #[command(flatten)]
@@ -62,6 +68,9 @@ pub enum Command {
     Replay {
         #[arg(value_name = "CASE.casefile")]
         path: PathBuf,
+        /// Play the events in their original spacing, N times faster (`<` and `>` change it).
+        #[arg(long, value_name = "N")]
+        speed: Option<f64>,
         #[command(flatten)]
         ui: UiArgs,
     },

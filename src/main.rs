@@ -16,6 +16,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Command::Demo {
+            live,
+            speed,
             filters,
             ui,
             config,
@@ -25,7 +27,8 @@ fn main() -> ExitCode {
                 config: config.clone(),
                 ..SourceArgs::default()
             };
-            tui(&sources, filters, ui).map(|()| ExitCode::SUCCESS)
+            let speed = live.then(|| speed.unwrap_or(60.0));
+            tui(&sources, filters, ui, speed).map(|()| ExitCode::SUCCESS)
         }
         // Filters are checked before any source is read: a typo must not wait for stdin.
         Some(Command::Query(args)) => args.filters.to_query(Timestamp::now()).and_then(|query| {
@@ -160,19 +163,19 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Some(Command::Replay { path, ui }) => {
+        Some(Command::Replay { path, speed, ui }) => {
             let sources = SourceArgs {
                 bundle: Some(path.clone()),
                 ..SourceArgs::default()
             };
-            tui(&sources, &FilterArgs::default(), ui).map(|()| ExitCode::SUCCESS)
+            tui(&sources, &FilterArgs::default(), ui, *speed).map(|()| ExitCode::SUCCESS)
         }
         None => {
             if cli.sources.is_empty() && config(&cli.sources).0.sources.is_empty() {
                 eprintln!("casefile: no sources given.\nTry the built-in incident:  casefile demo\nOr read Falco alerts:       casefile --falco /var/log/falco/events.json\nSee `casefile --help` for every source.");
                 return ExitCode::from(2);
             }
-            tui(&cli.sources, &cli.filters, &cli.ui).map(|()| ExitCode::SUCCESS)
+            tui(&cli.sources, &cli.filters, &cli.ui, None).map(|()| ExitCode::SUCCESS)
         }
     };
     match result {
@@ -356,7 +359,14 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), String> {
+/// The TUI. With `speed`, what the bundle or the demo holds is played through the live view
+/// at that many times its original pace instead of shown at once.
+fn tui(
+    sources: &SourceArgs,
+    filters: &FilterArgs,
+    ui: &UiArgs,
+    speed: Option<f64>,
+) -> Result<(), String> {
     if sources.falco.iter().any(|p| p == "-") {
         return Err("the TUI reads keys from the terminal, so it cannot read Falco from stdin; use `casefile query --falco -`".into());
     }
@@ -367,6 +377,21 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
     // A broken rules file is a notice in the TUI (the built-in rules run instead).
     let (rules, rules_broken) = ingest_rules();
     let (mut loaded, case) = first_sources(sources, rules, &tables)?;
+    // To play in time, what was read is taken back out and given to a player.
+    let to_play = speed.map(|_| {
+        let held = std::mem::take(&mut loaded);
+        let events: Vec<casefile::model::Event> = (0..held.store.len() as u32)
+            .filter_map(|p| held.store.get(p))
+            .map(|e| e.to_event())
+            .collect();
+        let series = held.store.series().to_vec();
+        loaded = Loaded {
+            rules: std::sync::Arc::new(load::IngestRules::none()),
+            reports: held.reports,
+            ..Loaded::default()
+        };
+        (events, series)
+    });
     // Files load on their own threads: the screen is up at once and shows their progress.
     let (tx, rx) = casefile::app::source_channel();
     let cancel = Cancel::default();
@@ -418,6 +443,28 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
         spawned.push((index, spec));
         cancels.push((index, own));
     }
+    let player = match (to_play, speed) {
+        (Some((events, series)), Some(x)) => {
+            let index = loaded.reports.len();
+            let tx = tx.clone();
+            let player = casefile::sources::replay::Player {
+                speed: casefile::sources::replay::Speed::new(x),
+                clock: casefile::sources::replay::Clock::default(),
+            };
+            let report = casefile::sources::replay::spawn(
+                index,
+                "replay",
+                events,
+                series,
+                player.clone(),
+                cancel.clone(),
+                move |m| tx.send(m).is_ok(),
+            );
+            loaded.reports.push(report);
+            Some(player)
+        }
+        _ => None,
+    };
     let config_dir = casefile::cli::config_dir();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let fallback_theme = if no_color { "mono" } else { "dark" };
@@ -467,6 +514,7 @@ fn tui(sources: &SourceArgs, filters: &FilterArgs, ui: &UiArgs) -> Result<(), St
         Ok(r) => app.redactor = r,
         Err(e) => app.notice = Some(format!("{e}; exports use the built-in redaction rules")),
     }
+    app.replay = player;
     // A replayed bundle's marks, pivots and chains, as the responder left them.
     if let Some(opened) = &case {
         app.restore_case(opened);

@@ -919,3 +919,43 @@ fn marking_an_event_in_the_real_binary() {
     t.wait_for("only the marked event", |rows| any_row(rows, "1/1 "));
     t.quit();
 }
+
+#[test]
+fn the_demo_plays_live_in_the_real_binary_and_its_speed_changes() {
+    let mut t = Tui::spawn(
+        TempDir::new("live"),
+        &[
+            OsStr::new("demo"),
+            OsStr::new("--live"),
+            OsStr::new("--speed"),
+            OsStr::new("120"),
+        ],
+        100,
+        30,
+    );
+    // The replay's clock and speed are in the status line, and the events come over time:
+    // at 120× the first minutes of the incident arrive within seconds, not all at once.
+    t.wait_for("the replay in the status line", |rows| {
+        status_row(rows).contains("replay ×120 at 12:3")
+    });
+    let count = |rows: &[String]| -> usize {
+        let row = status_row(rows);
+        let shown = row.rsplit("· ").next().unwrap_or("");
+        let total = shown.split(" of ").last().unwrap_or(shown);
+        total
+            .split_whitespace()
+            .next()
+            .unwrap_or("0")
+            .replace(',', "")
+            .parse()
+            .unwrap_or(0)
+    };
+    let early = count(&t.rows());
+    assert!(early < 6_041, "everything arrived at once\n{}", t.dump());
+    t.send(">");
+    t.wait_for("the faster speed", |rows| {
+        status_row(rows).contains("replay ×240")
+    });
+    t.wait_for("more events", |rows| count(rows) > early);
+    t.quit();
+}

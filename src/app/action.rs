@@ -51,6 +51,8 @@ pub enum Action {
     ExportStart,
     ExportScope,
     ExportCancel,
+    ReplayFaster,
+    ReplaySlower,
 }
 
 /// `(action, name in keymap files, what it does)`.
@@ -213,6 +215,12 @@ pub const REGISTRY: &[(Action, &str, &str)] = &[
         "export_cancel",
         "Leave the export, or stop it while it is built",
     ),
+    (
+        Action::ReplayFaster,
+        "replay_faster",
+        "Replay twice as fast",
+    ),
+    (Action::ReplaySlower, "replay_slower", "Replay half as fast"),
 ];
 
 impl Action {

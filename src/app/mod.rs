@@ -77,6 +77,8 @@ pub struct App {
     pub chains: chains::ChainState,
     /// An export being asked for, built or written.
     pub export: Option<export::ExportState>,
+    /// A bundle or the demo playing in time: its speed and clock.
+    pub replay: Option<crate::sources::replay::Player>,
     /// What an export removes before writing.
     pub redactor: crate::bundle::redact::Redactor,
     /// The note being typed for the selected event.
@@ -108,6 +110,15 @@ pub struct App {
     last_refilter: Instant,
 }
 
+/// `60`, `0.5`, `1,000`: a replay speed as the status line shows it.
+pub fn speed_text(x: f64) -> String {
+    if x >= 1.0 && x.fract() == 0.0 {
+        crate::ui::text::thousands(x as usize)
+    } else {
+        format!("{x}")
+    }
+}
+
 /// How often the view follows a source that is still loading.
 const REFILTER_EVERY: Duration = Duration::from_millis(150);
 
@@ -131,6 +142,7 @@ impl App {
             marks: marks::Marks::default(),
             chains: chains::ChainState::default(),
             export: None,
+            replay: None,
             redactor: crate::bundle::redact::Redactor::default(),
             note_input: None,
             marked_only: false,
@@ -589,6 +601,23 @@ impl App {
             }
             Action::NoteCancel => self.note_input = None,
             Action::Export => self.export = Some(export::ExportState::ask()),
+            Action::ReplayFaster | Action::ReplaySlower => match &self.replay {
+                Some(player) => {
+                    let x = player.speed.get();
+                    let x = if action == Action::ReplayFaster {
+                        x * 2.0
+                    } else {
+                        x / 2.0
+                    };
+                    player.speed.set(x.max(0.25));
+                    self.notice = Some(format!("replay at ×{}", speed_text(player.speed.get())));
+                }
+                None => {
+                    self.notice = Some(
+                        "nothing is replaying (casefile replay --speed N, or demo --live)".into(),
+                    )
+                }
+            },
             Action::ExportScope => {
                 if let Some(export::ExportState::Asking { all, .. }) = &mut self.export {
                     *all = !*all;

@@ -16,6 +16,7 @@ pub mod prometheus;
 pub mod prometheus_client;
 pub mod promql;
 pub mod pushdown;
+pub mod replay;
 mod report;
 pub mod runner;
 pub mod spec;

@@ -131,6 +131,13 @@ fn right_side(app: &App) -> String {
     if let Some(p) = app.search.progress() {
         parts.push(format!("searching {p}%"));
     }
+    if let Some(player) = &app.replay {
+        parts.push(format!(
+            "replay ×{} at {}",
+            crate::app::speed_text(player.speed.get()),
+            &player.clock.get().clock_millis()[..8]
+        ));
+    }
     if let Some(p) = app.export.as_ref().and_then(|e| e.progress()) {
         parts.push(format!("exporting {p}% (Esc stops)"));
     }
