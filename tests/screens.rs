@@ -506,3 +506,39 @@ fn a_replayed_bundle_shows_the_marks_pivots_and_chains_it_was_exported_with() {
     assert_eq!(replay.chains.found.len(), app.chains.found.len());
     assert!(screen.contains("◆ "), "{screen}");
 }
+
+#[test]
+fn comma_and_dot_scrub_the_selection_along_the_histogram() {
+    let mut app = demo_app((120, 40), "dark");
+    let ts = |app: &App| {
+        let pos = app.timeline.selected_pos().unwrap();
+        app.data.store.get(pos).unwrap().ts()
+    };
+    let start = ts(&app);
+    keys(&mut app, ".");
+    let one = ts(&app);
+    assert!(one > start);
+    let hist = app.cache.histogram.as_ref().unwrap();
+    let width = hist.buckets.len() as i64;
+    let column = (hist.range.end.0 - hist.range.start.0) / width;
+    // One column on: at most about one column's time later (the next column with events).
+    assert!(
+        one.0 - start.0 <= 2 * column,
+        "{} ns for a {} ns column",
+        one.0 - start.0,
+        column
+    );
+    keys(&mut app, "....");
+    let five = ts(&app);
+    assert!(five > one);
+    // Back again lands on the first event of the column it left.
+    keys(&mut app, ",,,,");
+    assert_eq!(ts(&app), one);
+    keys(&mut app, ",");
+    assert_eq!(ts(&app), start);
+    keys(&mut app, ",");
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("at the first column of the histogram")
+    );
+}

@@ -53,6 +53,8 @@ pub enum Action {
     ExportCancel,
     ReplayFaster,
     ReplaySlower,
+    ScrubBack,
+    ScrubForward,
 }
 
 /// `(action, name in keymap files, what it does)`.
@@ -221,6 +223,16 @@ pub const REGISTRY: &[(Action, &str, &str)] = &[
         "Replay twice as fast",
     ),
     (Action::ReplaySlower, "replay_slower", "Replay half as fast"),
+    (
+        Action::ScrubBack,
+        "scrub_back",
+        "Select the first event of the histogram's previous column",
+    ),
+    (
+        Action::ScrubForward,
+        "scrub_forward",
+        "Select the first event of the histogram's next column",
+    ),
 ];
 
 impl Action {

@@ -13,6 +13,7 @@ mod live;
 pub mod marks;
 pub mod query_editor;
 mod run;
+mod scrub;
 mod search;
 mod timeline;
 mod tree;
@@ -601,6 +602,8 @@ impl App {
             }
             Action::NoteCancel => self.note_input = None,
             Action::Export => self.export = Some(export::ExportState::ask()),
+            Action::ScrubBack => self.scrub(false),
+            Action::ScrubForward => self.scrub(true),
             Action::ReplayFaster | Action::ReplaySlower => match &self.replay {
                 Some(player) => {
                     let x = player.speed.get();

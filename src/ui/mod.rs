@@ -6,7 +6,7 @@ pub mod config_file;
 mod correlated;
 mod detail;
 mod help;
-mod histogram;
+pub mod histogram;
 pub mod keymap;
 pub mod layout;
 mod metrics;
