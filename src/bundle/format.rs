@@ -22,10 +22,11 @@ pub const DATA_MEMBERS: [&str; 4] = [EVENTS, SERIES, MARKS, CHAINS];
 pub const MAX_MEMBER_BYTES: u64 = 4 << 30;
 /// The manifest and its checksum are small; a big one is not ours.
 pub const MAX_MANIFEST_BYTES: u64 = 64 << 20;
-/// A gzip member may expand at most this many times (JSON lines compress 5–20×).
-pub const MAX_EXPANSION: u64 = 200;
+/// A gzip member may expand at most this many times (JSON lines compress 5–10×; the demo
+/// 8×).
+pub const MAX_EXPANSION: u64 = 64;
 /// … and to at most this many bytes, whatever its ratio.
-pub const MAX_EXPANDED_BYTES: u64 = 32 << 30;
+pub const MAX_EXPANDED_BYTES: u64 = 8 << 30;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
