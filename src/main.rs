@@ -12,6 +12,23 @@ use casefile::ui::theme::Theme;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// A line to stdout. A closed pipe (`casefile verify x | head`) is not an error to report,
+/// and never a panic: the reader has what it wanted.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// Text to stdout as it is, the same way.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
@@ -64,7 +81,7 @@ fn main() -> ExitCode {
                     casefile::store::SearchJob::new(text, positions).run_to_end(&loaded.store);
             }
             let forests = casefile::correlate::process_tree::build(&loaded.store, &positions);
-            print!(
+            say_raw!(
                 "{}",
                 casefile::correlate::process_tree::render_text(&forests)
             );
@@ -96,14 +113,14 @@ fn main() -> ExitCode {
             let chains = casefile::correlate::chains::find(&loaded.store, &positions, &rules);
             match args.format {
                 casefile::cli::ChainFormat::Text => {
-                    print!(
+                    say_raw!(
                         "{}",
                         casefile::correlate::chains::render_text(&loaded.store, &chains)
                     )
                 }
                 casefile::cli::ChainFormat::Json => {
                     let json = casefile::correlate::chains::to_json(&loaded.store, &chains);
-                    println!(
+                    say!(
                         "{}",
                         serde_json::to_string_pretty(&json).unwrap_or_default()
                     )
@@ -137,7 +154,7 @@ fn main() -> ExitCode {
                 &args.output,
                 args.sign.as_deref(),
             )?;
-            println!("{summary}");
+            say!("{summary}");
             let failed = loaded.reports.iter().any(|r| r.error.is_some());
             Ok(if failed {
                 ExitCode::from(3)
@@ -148,17 +165,17 @@ fn main() -> ExitCode {
         Some(Command::Keygen { name }) => casefile::bundle::sign::generate()
             .and_then(|key| casefile::bundle::sign::write_pair(&key, name))
             .map(|public| {
-                println!("{public}");
+                say!("{public}");
                 ExitCode::SUCCESS
             }),
         Some(Command::Verify { path, pubkey }) => {
             match casefile::headless::case::verify(path, pubkey.as_deref()) {
                 Ok(summary) => {
-                    println!("{summary}");
+                    say!("{summary}");
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(why) => {
-                    println!("{why}");
+                    say!("{why}");
                     Ok(ExitCode::from(1))
                 }
             }

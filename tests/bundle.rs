@@ -618,3 +618,70 @@ fn a_signed_bundle_verifies_with_its_key_and_no_other() {
     assert_eq!(r.member.as_deref(), Some(format::SIGNATURE));
     assert!(r.reason.contains("does not verify"), "{r}");
 }
+
+#[test]
+fn forgeries_found_in_review_are_refused() {
+    let (bytes, ..) = demo_bundle();
+    let parts = members(&bytes);
+    // A manifest that counts 2^64-1 events: refused, no panic, no huge allocation.
+    let mut huge = parts.clone();
+    let mut manifest: Manifest = serde_json::from_slice(&huge[0].1).unwrap();
+    manifest.counts.events = u64::MAX;
+    huge[0].1 = serde_json::to_vec_pretty(&manifest).unwrap();
+    let r = check_bytes(&assemble(huge), "huge.casefile").unwrap_err();
+    assert!(
+        r.reason.contains("records where the manifest counts"),
+        "{r}"
+    );
+    // Every header's time rewritten alike (checksums right): the manifest's created_at says no.
+    let refs: Vec<(&str, &[u8])> = parts
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    let mut retimed = Vec::new();
+    tar_io::write(&mut retimed, &refs, CREATED as u64 + 3600).unwrap();
+    let r = check_bytes(&retimed, "retimed.casefile").unwrap_err();
+    assert!(r.reason.contains("created_at is not the time"), "{r}");
+    // A second gzip stream after the event log's: zcat would show it, so it is refused.
+    let mut appended = parts.clone();
+    let mut extra = appended[2].1.clone();
+    extra.extend(gz(b"{\"seq\":6041}\n"));
+    appended[2].1 = extra;
+    let r = check_bytes(&assemble(appended), "appended.casefile").unwrap_err();
+    assert!(r.reason.contains("bytes after its gzip stream"), "{r}");
+}
+
+#[test]
+fn a_signature_spelled_any_other_way_is_refused() {
+    let key = casefile::bundle::sign::generate().unwrap();
+    let (bytes, ..) = demo_bundle();
+    let mut parts = members(&bytes);
+    let sig = casefile::bundle::sign::signature_member(&key, &parts[0].1);
+    parts.push((format::SIGNATURE.to_string(), sig.clone()));
+    let write = |parts: &[(String, Vec<u8>)]| {
+        let refs: Vec<(&str, &[u8])> = parts
+            .iter()
+            .map(|(n, d)| (n.as_str(), d.as_slice()))
+            .collect();
+        let mut out = Vec::new();
+        tar_io::write(&mut out, &refs, CREATED as u64).unwrap();
+        out
+    };
+    let opened = check_bytes(&write(&parts), "signed.casefile").unwrap();
+    assert_eq!(opened.signed_by, Some(key.verifying_key()));
+    let text = String::from_utf8(sig).unwrap();
+    for variant in [
+        text.replacen(' ', "\t", 1),
+        text.replace('\n', "\r\n"),
+        format!(" {}", text.trim_end()) + "\n",
+        text.to_uppercase().replacen("ED25519", "ed25519", 1),
+    ] {
+        let mut p = parts.clone();
+        p.last_mut().unwrap().1 = variant.clone().into_bytes();
+        let r = check_bytes(&write(&p), "respelled.casefile").unwrap_err();
+        assert!(
+            r.to_string().starts_with("signature.ed25519:"),
+            "{variant:?}: {r}"
+        );
+    }
+}

@@ -48,7 +48,11 @@ pub fn created_at() -> Result<i64, String> {
         Ok(v) if !v.trim().is_empty() => v
             .trim()
             .parse::<i64>()
-            .map_err(|_| format!("SOURCE_DATE_EPOCH `{v}` is not a number of seconds")),
+            .ok()
+            .filter(|s| (0..=format::MAX_TIME).contains(s))
+            .ok_or_else(|| {
+                format!("SOURCE_DATE_EPOCH `{v}` is not a number of seconds from 1970 to 4147")
+            }),
         _ => Ok(Timestamp::now().0 / 1_000_000_000),
     }
 }
@@ -244,6 +248,20 @@ impl ExportJob {
                 serde_json::to_vec_pretty(&chains).map_err(|e| e.to_string())?,
             ),
         ];
+        // What the responder typed can hold a secret too.
+        let mut selection = self.selection.clone();
+        let redactor = &self.redactor;
+        let redacted = &mut self.redacted;
+        for p in &mut selection.pivots {
+            *p = redactor.text(p, redacted);
+        }
+        if let Some(s) = &mut selection.search {
+            *s = redactor.text(s, redacted);
+        }
+        let mut history = self.history.clone();
+        for p in history.steps.iter_mut().flatten() {
+            *p = redactor.text(p, redacted);
+        }
         let sources = sources(
             &self.reports,
             &self.by_name,
@@ -258,9 +276,9 @@ impl ExportJob {
                 .to_rfc3339()
                 .replace(".000000000Z", "Z"),
             time_range: self.range.map(|(a, b)| [a.to_rfc3339(), b.to_rfc3339()]),
-            selection: self.selection.clone(),
+            selection,
             sources,
-            pivot_history: self.history.clone(),
+            pivot_history: history,
             counts: format::Counts {
                 events: self.seq_of.len() as u64,
                 series: self.series.len() as u64,

@@ -26,7 +26,11 @@ pub const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 /// 8×).
 pub const MAX_EXPANSION: u64 = 64;
 /// … and to at most this many bytes, whatever its ratio.
-pub const MAX_EXPANDED_BYTES: u64 = 8 << 30;
+pub const MAX_EXPANDED_BYTES: u64 = 4 << 30;
+/// The signature member is exactly this long.
+pub const SIGNATURE_BYTES: u64 = 8 + 64 + 1 + 128 + 1;
+/// ustar holds a time in 11 octal digits.
+pub const MAX_TIME: i64 = 0o77777777777;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

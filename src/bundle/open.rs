@@ -9,7 +9,7 @@ use super::records::{self, ChainRecord, MarkRecord, SeriesRecord};
 use super::tar_io::{self, Member, Refusal};
 use crate::load::{IngestRules, Loaded, SourceReport};
 use crate::model::{Event, Series, SourceKind};
-use flate2::read::GzDecoder;
+use flate2::bufread::GzDecoder;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
@@ -44,10 +44,27 @@ fn gunzip(name: &str, bytes: &[u8]) -> Result<Vec<u8>, (Vec<u8>, Refusal)> {
         .saturating_mul(format::MAX_EXPANSION)
         .saturating_add(1 << 20)
         .min(format::MAX_EXPANDED_BYTES);
-    let mut out = Vec::new();
-    let read = GzDecoder::new(bytes).take(limit + 1).read_to_end(&mut out);
+    // gzip's trailer says how long the text is (modulo 4 GiB): a hint for the buffer, never
+    // more than the bound.
+    let hint = bytes
+        .len()
+        .checked_sub(4)
+        .and_then(|at| bytes.get(at..))
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64);
+    let mut out = Vec::with_capacity(hint.min(limit) as usize);
+    let mut decoder = GzDecoder::new(bytes);
+    let read = (&mut decoder).take(limit + 1).read_to_end(&mut out);
+    // One gzip member and nothing after it: what `zcat` shows is what casefile reads.
+    let rest = decoder.into_inner();
     match read {
         Err(e) => Err((out, refuse(name, format!("cannot be decompressed ({e})")))),
+        Ok(_) if !rest.is_empty() && out.len() as u64 <= limit => Err((
+            out,
+            refuse(
+                name,
+                format!("has {} bytes after its gzip stream", rest.len()),
+            ),
+        )),
         Ok(_) if out.len() as u64 > limit => Err((
             Vec::new(),
             refuse(
@@ -67,7 +84,10 @@ fn gunzip(name: &str, bytes: &[u8]) -> Result<Vec<u8>, (Vec<u8>, Refusal)> {
 fn events(text: &[u8], expected: u64, decode: bool) -> Result<Vec<Event>, Refusal> {
     let text = std::str::from_utf8(text)
         .map_err(|e| refuse(format::EVENTS, format!("is not UTF-8 ({e})")))?;
-    let mut out = Vec::with_capacity(if decode { expected as usize } else { 0 });
+    // The manifest's count is the attacker's number: reserve no more than the text can hold
+    // (a record is far longer than 64 bytes).
+    let room = (expected as usize).min(text.len() / 64);
+    let mut out = Vec::with_capacity(if decode { room } else { 0 });
     let mut count = 0u64;
     for (seq, line) in text.lines().enumerate() {
         let bad = |bad: records::BadRecord| {
@@ -128,6 +148,15 @@ pub fn check(path: &Path) -> Result<Opened, Refusal> {
                 format::FORMAT,
                 format::VERSION
             ),
+        ));
+    }
+    // The headers' time is the manifest's `created_at`: no header byte goes unchecked.
+    let created = crate::model::Timestamp::parse_rfc3339(&manifest.created_at)
+        .map(|t| t.0.div_euclid(1_000_000_000));
+    if created != Some(members[0].mtime as i64) {
+        return Err(refuse(
+            format::MANIFEST,
+            "its created_at is not the time in the archive's headers (one of them was changed)",
         ));
     }
     let data = &members[2..2 + format::DATA_MEMBERS.len()];

@@ -194,6 +194,34 @@ mod tests {
     }
 
     #[test]
+    fn secrets_next_to_json_escapes_leave_valid_json() {
+        let r = Redactor::default();
+        let texts = [
+            "password:\nhunter2",
+            "token=\tabc123def",
+            "--password \"s3cret pass\" --user x",
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAAAB",
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBF\n-----END PGP PRIVATE KEY BLOCK-----",
+            "Cookie: a=b\u{0}c",
+            "authorization:\\\"Bearer\\\" zzzzzzzz",
+            "mysql -u root -pS3cretPw db",
+        ];
+        for text in texts {
+            let raw = serde_json::json!({ "msg": text, "after": "x" }).to_string();
+            let out = r.text(&raw, &mut BTreeMap::new());
+            let v: serde_json::Value =
+                serde_json::from_str(&out).unwrap_or_else(|e| panic!("{raw} -> {out}: {e}"));
+            assert_eq!(v["after"], "x", "{out}");
+        }
+        let quoted = r.text("--password \"s3cret pass\" -x", &mut BTreeMap::new());
+        assert!(!quoted.contains("s3cret"), "{quoted}");
+        let mysql = r.text("mysql -u root -pS3cretPw db", &mut BTreeMap::new());
+        assert!(!mysql.contains("S3cretPw"), "{mysql}");
+        let pgp = r.text(texts[4], &mut BTreeMap::new());
+        assert!(!pgp.contains("lQOYBF"), "{pgp}");
+    }
+
+    #[test]
     fn a_rule_without_a_secret_group_is_refused() {
         let err =
             Redactor::parse("r.toml", "[[rule]]\nname = \"x\"\npattern = 'abc'\n").unwrap_err();

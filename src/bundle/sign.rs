@@ -3,14 +3,13 @@
 //! files: `casefile-ed25519-secret <64 hex>` (mode 0600) and `casefile-ed25519-public <64 hex>`.
 //! The `signature.ed25519` member reads `ed25519 <public key hex> <signature hex>\n`.
 
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use std::path::Path;
 
 const SECRET_TAG: &str = "casefile-ed25519-secret";
 const PUBLIC_TAG: &str = "casefile-ed25519-public";
 
 fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    let s = s.trim();
     // Lowercase only: one spelling per value, so no byte of a key or signature can change
     // without changing what it says.
     if s.len() != 2 * N
@@ -32,6 +31,7 @@ fn read_tagged<const N: usize>(path: &Path, tag: &str) -> Result<[u8; N], String
         .map_err(|e| format!("cannot read key {}: {e}", path.display()))?;
     text.trim()
         .strip_prefix(tag)
+        .map(str::trim)
         .and_then(unhex::<N>)
         .ok_or_else(|| format!("{} is not a `{tag}` key file", path.display()))
 }
@@ -107,8 +107,17 @@ pub fn check(member: &[u8], manifest: &[u8]) -> Result<VerifyingKey, String> {
     let signature = unhex::<64>(signature)
         .map(|b| Signature::from_bytes(&b))
         .ok_or("holds no valid signature")?;
+    // Exactly the text casefile writes: no other spelling of the same key and signature.
+    let canonical = format!(
+        "ed25519 {} {}\n",
+        super::format::hex(public.as_bytes()),
+        super::format::hex(&signature.to_bytes())
+    );
+    if canonical.as_bytes() != member {
+        return Err("is not written the way casefile writes it".into());
+    }
     public
-        .verify(manifest, &signature)
+        .verify_strict(manifest, &signature)
         .map_err(|_| "does not verify: the manifest or the signature was changed".to_string())?;
     Ok(public)
 }

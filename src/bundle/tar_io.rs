@@ -155,6 +155,8 @@ pub fn scan(file: &mut (impl Read + Seek)) -> Result<Vec<Member>, Refusal> {
             .map_err(|e| refuse(Some(&name), format!("its size is unreadable: {e}")))?;
         let limit = if name.starts_with("manifest") {
             format::MAX_MANIFEST_BYTES
+        } else if name == format::SIGNATURE {
+            format::SIGNATURE_BYTES
         } else {
             format::MAX_MEMBER_BYTES
         };
