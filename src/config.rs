@@ -4,6 +4,7 @@
 //! theme = "light"
 //! keymap = "vim"
 //! chains_auto_limit = 200000
+//! sign_key = "/home/me/.config/casefile/me.key"
 //!
 //! # Which native field feeds which entity, on top of the built-in tables (SPEC §4).
 //! [entities.falco]
@@ -33,6 +34,8 @@ pub struct Config {
     /// Up to how many events the TUI finds the attack chains again on its own whenever data
     /// arrives; above it, only when `C` is pressed.
     pub chains_auto_limit: Option<usize>,
+    /// A key from `casefile keygen`: bundles exported from the TUI (`e`) are signed with it.
+    pub sign_key: Option<PathBuf>,
     #[serde(default)]
     entities: BTreeMap<String, BTreeMap<String, String>>,
     /// Named sources, used when the command line names none.

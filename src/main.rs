@@ -531,6 +531,12 @@ fn tui(
         Ok(r) => app.redactor = r,
         Err(e) => app.notice = Some(format!("{e}; exports use the built-in redaction rules")),
     }
+    if let Some(key) = &config.sign_key {
+        match casefile::bundle::sign::read_secret(key) {
+            Ok(k) => app.signer = Some(k),
+            Err(e) => app.notice = Some(format!("{e}; exports will not be signed")),
+        }
+    }
     app.replay = player;
     // A replayed bundle's marks, pivots and chains, as the responder left them.
     if let Some(opened) = &case {

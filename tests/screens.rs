@@ -542,3 +542,26 @@ fn comma_and_dot_scrub_the_selection_along_the_histogram() {
         Some("at the first column of the histogram")
     );
 }
+
+#[test]
+fn e_signs_with_the_configured_key() {
+    let dir = std::env::temp_dir().join(format!("casefile-tui-sign-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("signed.casefile");
+    let _ = std::fs::remove_file(&target);
+    let key = casefile::bundle::sign::generate().unwrap();
+    let mut app = demo_app((120, 40), "dark");
+    app.signer = Some(key.clone());
+    app.handle_key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE));
+    app.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    for c in target.to_str().unwrap().chars() {
+        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    while app.busy() {
+        app.tick();
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let opened = casefile::bundle::open::check(&target).unwrap();
+    assert_eq!(opened.signed_by, Some(key.verifying_key()));
+}

@@ -89,7 +89,7 @@ impl App {
             marks,
             chains: &self.chains.found,
         };
-        match super::export::start(&path, &case, &self.redactor) {
+        match super::export::start(&path, &case, &self.redactor, self.signer.clone()) {
             Ok(state) => self.export = Some(state),
             Err(e) => self.notice = Some(e),
         }

@@ -57,7 +57,12 @@ impl ExportState {
 }
 
 /// Starts building the case; the error is for the status line.
-pub fn start(path: &str, case: &Case, redactor: &Redactor) -> Result<ExportState, String> {
+pub fn start(
+    path: &str,
+    case: &Case,
+    redactor: &Redactor,
+    signer: Option<ed25519_dalek::SigningKey>,
+) -> Result<ExportState, String> {
     let path = path.trim();
     if path.is_empty() {
         return Err("give a file name to export to".into());
@@ -65,7 +70,7 @@ pub fn start(path: &str, case: &Case, redactor: &Redactor) -> Result<ExportState
     let created = export::created_at()?;
     Ok(ExportState::Building {
         path: PathBuf::from(path),
-        job: Box::new(ExportJob::new(case, created, redactor)),
+        job: Box::new(ExportJob::new(case, created, redactor).signed_by(signer)),
     })
 }
 

@@ -80,6 +80,8 @@ pub struct App {
     pub export: Option<export::ExportState>,
     /// A bundle or the demo playing in time: its speed and clock.
     pub replay: Option<crate::sources::replay::Player>,
+    /// Signs what `e` exports, when the config names a key.
+    pub signer: Option<ed25519_dalek::SigningKey>,
     /// What an export removes before writing.
     pub redactor: crate::bundle::redact::Redactor,
     /// The note being typed for the selected event.
@@ -144,6 +146,7 @@ impl App {
             chains: chains::ChainState::default(),
             export: None,
             replay: None,
+            signer: None,
             redactor: crate::bundle::redact::Redactor::default(),
             note_input: None,
             marked_only: false,
