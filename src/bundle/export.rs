@@ -177,6 +177,11 @@ impl ExportJob {
         )
         .finish()
         .map_err(|e| e.to_string())?;
+        // Series in a fixed order, not the order parallel source tasks happened to deliver
+        // them: the same data gives the same bytes.
+        self.series.sort_by(|a, b| {
+            (&a.source_name, &a.query, &a.labels).cmp(&(&b.source_name, &b.query, &b.labels))
+        });
         let mut series = Vec::new();
         let mut samples = 0u64;
         for s in &self.series {
