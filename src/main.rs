@@ -63,105 +63,50 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             })
         }),
-        Some(Command::Tree(args)) => args.filters.to_query(Timestamp::now()).and_then(|query| {
-            let loaded = load_sources(
-                &args.sources,
-                &config(&args.sources).0,
-                &query,
-                &args.filters,
-            )?;
-            for report in &loaded.reports {
-                for line in report.diagnostics() {
-                    eprintln!("{line}");
-                }
-            }
-            let mut positions = loaded.store.select(&query);
-            if let Some(text) = args.filters.search.as_deref().filter(|t| !t.is_empty()) {
-                positions =
-                    casefile::store::SearchJob::new(text, positions).run_to_end(&loaded.store);
-            }
-            let forests = casefile::correlate::process_tree::build(&loaded.store, &positions);
-            say_raw!(
-                "{}",
-                casefile::correlate::process_tree::render_text(&forests)
-            );
-            let failed = loaded.reports.iter().any(|r| r.error.is_some());
-            Ok(if failed {
-                ExitCode::from(3)
-            } else {
-                ExitCode::SUCCESS
+        Some(Command::Tree(args)) => {
+            headless(&args.sources, &args.filters, |loaded, _, positions| {
+                let forests = casefile::correlate::process_tree::build(&loaded.store, positions);
+                say_raw!(
+                    "{}",
+                    casefile::correlate::process_tree::render_text(&forests)
+                );
+                Ok(())
             })
-        }),
-        Some(Command::Chains(args)) => args.filters.to_query(Timestamp::now()).and_then(|query| {
-            let loaded = load_sources(
-                &args.sources,
-                &config(&args.sources).0,
-                &query,
-                &args.filters,
-            )?;
-            for report in &loaded.reports {
-                for line in report.diagnostics() {
-                    eprintln!("{line}");
-                }
-            }
-            let rules = chain_rules()?;
-            let mut positions = loaded.store.select(&query);
-            if let Some(text) = args.filters.search.as_deref().filter(|t| !t.is_empty()) {
-                positions =
-                    casefile::store::SearchJob::new(text, positions).run_to_end(&loaded.store);
-            }
-            let chains = casefile::correlate::chains::find(&loaded.store, &positions, &rules);
-            match args.format {
-                casefile::cli::ChainFormat::Text => {
-                    say_raw!(
+        }
+        Some(Command::Chains(args)) => {
+            headless(&args.sources, &args.filters, |loaded, _, positions| {
+                let chains =
+                    casefile::correlate::chains::find(&loaded.store, positions, &chain_rules()?);
+                match args.format {
+                    casefile::cli::ChainFormat::Text => say_raw!(
                         "{}",
                         casefile::correlate::chains::render_text(&loaded.store, &chains)
-                    )
+                    ),
+                    casefile::cli::ChainFormat::Json => {
+                        let json = casefile::correlate::chains::to_json(&loaded.store, &chains);
+                        say!(
+                            "{}",
+                            serde_json::to_string_pretty(&json).unwrap_or_default()
+                        )
+                    }
                 }
-                casefile::cli::ChainFormat::Json => {
-                    let json = casefile::correlate::chains::to_json(&loaded.store, &chains);
-                    say!(
-                        "{}",
-                        serde_json::to_string_pretty(&json).unwrap_or_default()
-                    )
-                }
-            }
-            let failed = loaded.reports.iter().any(|r| r.error.is_some());
-            Ok(if failed {
-                ExitCode::from(3)
-            } else {
-                ExitCode::SUCCESS
+                Ok(())
             })
-        }),
-        Some(Command::Export(args)) => args.filters.to_query(Timestamp::now()).and_then(|query| {
-            let loaded = load_sources(
-                &args.sources,
-                &config(&args.sources).0,
-                &query,
-                &args.filters,
-            )?;
-            for report in &loaded.reports {
-                for line in report.diagnostics() {
-                    eprintln!("{line}");
-                }
-            }
-            let summary = casefile::headless::case::export_bundle(
-                &loaded,
-                &query,
-                &args.filters,
-                &chain_rules()?,
-                &redact_rules()?,
-                &args.output,
-                args.sign.as_deref(),
-            )?;
-            say!("{summary}");
-            let failed = loaded.reports.iter().any(|r| r.error.is_some());
-            Ok(if failed {
-                ExitCode::from(3)
-            } else {
-                ExitCode::SUCCESS
+        }
+        Some(Command::Export(args)) => {
+            headless(&args.sources, &args.filters, |loaded, query, positions| {
+                let summary = casefile::headless::case::export_bundle(
+                    loaded,
+                    query,
+                    positions,
+                    args,
+                    &chain_rules()?,
+                    &redact_rules()?,
+                )?;
+                say!("{summary}");
+                Ok(())
             })
-        }),
+        }
         Some(Command::Keygen { name }) => casefile::bundle::sign::generate()
             .and_then(|key| casefile::bundle::sign::write_pair(&key, name))
             .map(|public| {
@@ -202,6 +147,35 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A headless command over what the filters choose: the sources read (diagnostics on
+/// stderr), the events picked by the pivots, window and search, then `run`. Exit 3 when a
+/// source failed, though output was written.
+fn headless(
+    sources: &SourceArgs,
+    filters: &FilterArgs,
+    run: impl FnOnce(&Loaded, &Query, &[u32]) -> Result<(), String>,
+) -> Result<ExitCode, String> {
+    // Filters are checked before any source is read: a typo must not wait for stdin.
+    let query = filters.to_query(Timestamp::now())?;
+    let loaded = load_sources(sources, &config(sources).0, &query, filters)?;
+    for report in &loaded.reports {
+        for line in report.diagnostics() {
+            eprintln!("{line}");
+        }
+    }
+    let mut positions = loaded.store.select(&query);
+    if let Some(text) = filters.search.as_deref().filter(|t| !t.is_empty()) {
+        positions = casefile::store::SearchJob::new(text, positions).run_to_end(&loaded.store);
+    }
+    run(&loaded, &query, &positions)?;
+    let failed = loaded.reports.iter().any(|r| r.error.is_some());
+    Ok(if failed {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The config file, or the defaults and a warning when it is broken: a typo in a config file

@@ -242,12 +242,17 @@ fn assemble(mut parts: Vec<(String, Vec<u8>)>) -> Vec<u8> {
     }
     parts[0].1 = serde_json::to_vec_pretty(&manifest).unwrap();
     parts[1].1 = format!("{}  manifest.json\n", format::sha256_hex(&parts[0].1)).into_bytes();
+    write_members(&parts, CREATED as u64)
+}
+
+/// A tar of these members, as casefile writes one, with this time in every header.
+fn write_members(parts: &[(String, Vec<u8>)], mtime: u64) -> Vec<u8> {
     let refs: Vec<(&str, &[u8])> = parts
         .iter()
         .map(|(n, d)| (n.as_str(), d.as_slice()))
         .collect();
     let mut out = Vec::new();
-    tar_io::write(&mut out, &refs, CREATED as u64).unwrap();
+    tar_io::write(&mut out, &refs, mtime).unwrap();
     out
 }
 
@@ -307,9 +312,7 @@ fn removed_reordered_or_edited_records_are_named_even_when_the_digests_are_forge
     // An edit without forging: the member's digest says so, and names the record.
     let mut p = parts.clone();
     p[2].1 = gz((edited.join("\n") + "\n").as_bytes());
-    let refs: Vec<(&str, &[u8])> = p.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
-    let mut out = Vec::new();
-    tar_io::write(&mut out, &refs, CREATED as u64).unwrap();
+    let out = write_members(&p, CREATED as u64);
     let r = check_bytes(&out, "unforged.casefile").unwrap_err();
     assert!(r.reason.contains("record 1234"), "{r}");
 }
@@ -318,15 +321,7 @@ fn removed_reordered_or_edited_records_are_named_even_when_the_digests_are_forge
 fn deleted_duplicated_and_reordered_members_are_refused() {
     let (bytes, ..) = demo_bundle();
     let parts = members(&bytes);
-    let write = |parts: &[(String, Vec<u8>)]| {
-        let refs: Vec<(&str, &[u8])> = parts
-            .iter()
-            .map(|(n, d)| (n.as_str(), d.as_slice()))
-            .collect();
-        let mut out = Vec::new();
-        tar_io::write(&mut out, &refs, CREATED as u64).unwrap();
-        out
-    };
+    let write = |parts: &[(String, Vec<u8>)]| write_members(parts, CREATED as u64);
     let mut deleted = parts.clone();
     deleted.remove(4); // marks.json
     let r = check_bytes(&write(&deleted), "deleted.casefile").unwrap_err();
@@ -632,13 +627,8 @@ fn a_signed_bundle_verifies_with_its_key_and_no_other() {
     manifest.tool = "casefile 9.9.9".into();
     parts[0].1 = serde_json::to_vec_pretty(&manifest).unwrap();
     parts[1].1 = format!("{}  manifest.json\n", format::sha256_hex(&parts[0].1)).into_bytes();
-    let refs: Vec<(&str, &[u8])> = parts
-        .iter()
-        .map(|(n, d)| (n.as_str(), d.as_slice()))
-        .collect();
-    let mut forged = Vec::new();
     let created: u64 = tar_io::scan(&mut std::io::Cursor::new(&bytes)).unwrap()[0].mtime;
-    tar_io::write(&mut forged, &refs, created).unwrap();
+    let forged = write_members(&parts, created);
     let r = check_bytes(&forged, "forged.casefile").unwrap_err();
     assert_eq!(r.member.as_deref(), Some(format::SIGNATURE));
     assert!(r.reason.contains("does not verify"), "{r}");
@@ -659,12 +649,7 @@ fn forgeries_found_in_review_are_refused() {
         "{r}"
     );
     // Every header's time rewritten alike (checksums right): the manifest's created_at says no.
-    let refs: Vec<(&str, &[u8])> = parts
-        .iter()
-        .map(|(n, d)| (n.as_str(), d.as_slice()))
-        .collect();
-    let mut retimed = Vec::new();
-    tar_io::write(&mut retimed, &refs, CREATED as u64 + 3600).unwrap();
+    let retimed = write_members(&parts, CREATED as u64 + 3600);
     let r = check_bytes(&retimed, "retimed.casefile").unwrap_err();
     assert!(r.reason.contains("created_at is not the time"), "{r}");
     // A second gzip stream after the event log's: zcat would show it, so it is refused.
@@ -683,15 +668,7 @@ fn a_signature_spelled_any_other_way_is_refused() {
     let mut parts = members(&bytes);
     let sig = casefile::bundle::sign::signature_member(&key, &parts[0].1);
     parts.push((format::SIGNATURE.to_string(), sig.clone()));
-    let write = |parts: &[(String, Vec<u8>)]| {
-        let refs: Vec<(&str, &[u8])> = parts
-            .iter()
-            .map(|(n, d)| (n.as_str(), d.as_slice()))
-            .collect();
-        let mut out = Vec::new();
-        tar_io::write(&mut out, &refs, CREATED as u64).unwrap();
-        out
-    };
+    let write = |parts: &[(String, Vec<u8>)]| write_members(parts, CREATED as u64);
     let opened = check_bytes(&write(&parts), "signed.casefile").unwrap();
     assert_eq!(opened.signed_by, Some(key.verifying_key()));
     let text = String::from_utf8(sig).unwrap();

@@ -9,6 +9,8 @@ use casefile::store::{Pivot, Query, Store};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod support;
+
 fn categories_of(store: &Store, title_part: &str) -> Vec<String> {
     let pos = (0..store.len() as u32)
         .find(|p| {
@@ -146,18 +148,8 @@ fn casefile(config_home: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn config_home(name: &str, categories: Option<&str>) -> PathBuf {
-    let home = std::env::temp_dir().join(format!("casefile-{name}-{}", std::process::id()));
-    let dir = home.join("casefile");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("categories.toml");
-    match categories {
-        Some(text) => std::fs::write(&file, text).unwrap(),
-        None => {
-            let _ = std::fs::remove_file(&file);
-        }
-    }
-    home
+fn config_home(name: &str, text: Option<&str>) -> PathBuf {
+    support::config_home(name, "categories.toml", text)
 }
 
 #[test]

@@ -4,18 +4,10 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-fn config_home(name: &str, thresholds: Option<&str>) -> PathBuf {
-    let home = std::env::temp_dir().join(format!("casefile-{name}-{}", std::process::id()));
-    let dir = home.join("casefile");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("thresholds.toml");
-    match thresholds {
-        Some(text) => std::fs::write(&file, text).unwrap(),
-        None => {
-            let _ = std::fs::remove_file(&file);
-        }
-    }
-    home
+mod support;
+
+fn config_home(name: &str, text: Option<&str>) -> PathBuf {
+    support::config_home(name, "thresholds.toml", text)
 }
 
 /// The threshold events of `casefile query --demo`, as (title, rule, ts).

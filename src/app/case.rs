@@ -127,21 +127,11 @@ impl App {
                 .collect(),
             at,
         };
-        let window = self.window;
-        let selection = Selection {
-            pivots: if all {
-                Vec::new()
-            } else {
-                self.history
-                    .current()
-                    .iter()
-                    .map(|p| p.to_string())
-                    .collect()
-            },
-            from: (!all && window.start.0 != i64::MIN).then(|| window.start.to_rfc3339()),
-            to: (!all && window.end.0 != i64::MAX).then(|| window.end.to_rfc3339()),
-            search: (!all && self.search.is_active()).then(|| self.search.input.clone()),
-            all,
+        let selection = if all {
+            Selection::everything()
+        } else {
+            let search = self.search.is_active().then(|| self.search.input.clone());
+            Selection::of(&self.query(), search)
         };
         (positions, selection, history)
     }

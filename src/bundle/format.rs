@@ -68,6 +68,28 @@ pub struct Selection {
     pub all: bool,
 }
 
+impl Selection {
+    /// What a query and a search chose.
+    pub fn of(query: &crate::store::Query, search: Option<String>) -> Selection {
+        let w = query.window;
+        Selection {
+            pivots: query.pivots.iter().map(|p| p.to_string()).collect(),
+            from: (w.start != crate::model::Timestamp::MIN).then(|| w.start.to_rfc3339()),
+            to: (w.end != crate::model::Timestamp::MAX).then(|| w.end.to_rfc3339()),
+            search,
+            all: false,
+        }
+    }
+
+    /// Every event loaded, whatever the pivot.
+    pub fn everything() -> Selection {
+        Selection {
+            all: true,
+            ..Selection::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceEntry {

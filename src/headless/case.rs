@@ -4,42 +4,36 @@ use crate::bundle::export::{self, Case};
 use crate::bundle::format::{PivotHistory, Selection};
 use crate::bundle::open;
 use crate::bundle::redact::Redactor;
-use crate::cli::FilterArgs;
+use crate::cli::ExportArgs;
 use crate::correlate::chains::{self, Rules};
 use crate::load::Loaded;
-use crate::store::{Query, SearchJob};
+use crate::store::Query;
 use std::path::Path;
 
-/// Exports what the filters choose from what was loaded; prints a summary line.
+/// Exports the chosen events (`positions`) from what was loaded, as `args` say; returns a
+/// summary line.
 pub fn export_bundle(
     loaded: &Loaded,
     query: &Query,
-    filters: &FilterArgs,
+    positions: &[u32],
+    args: &ExportArgs,
     rules: &Rules,
     redactor: &Redactor,
-    path: &Path,
-    sign: Option<&Path>,
 ) -> Result<String, String> {
-    let signer = sign.map(crate::bundle::sign::read_secret).transpose()?;
-    let mut positions = loaded.store.select(query);
-    if let Some(text) = filters.search.as_deref().filter(|t| !t.is_empty()) {
-        positions = SearchJob::new(text, positions).run_to_end(&loaded.store);
-    }
-    let found = chains::find(&loaded.store, &positions, rules);
+    let (filters, path) = (&args.filters, args.output.as_path());
+    let signer = args
+        .sign
+        .as_deref()
+        .map(crate::bundle::sign::read_secret)
+        .transpose()?;
+    let found = chains::find(&loaded.store, positions, rules);
     let pivots: Vec<String> = query.pivots.iter().map(|p| p.to_string()).collect();
-    let window = query.window;
     let case = Case {
         store: &loaded.store,
-        positions: &positions,
+        positions,
         series: loaded.store.select_series(query),
         reports: &loaded.reports,
-        selection: Selection {
-            pivots: pivots.clone(),
-            from: (window.start.0 != i64::MIN).then(|| window.start.to_rfc3339()),
-            to: (window.end.0 != i64::MAX).then(|| window.end.to_rfc3339()),
-            search: filters.search.clone(),
-            all: false,
-        },
+        selection: Selection::of(query, filters.search.clone()),
         history: PivotHistory {
             steps: vec![pivots],
             at: 0,

@@ -12,3 +12,18 @@ pub const HEALTHY_POD: &str = "api-7d9f-h5n2c";
 pub const ATTACKER_IP: &str = "203.0.113.45";
 pub const C2_IP: &str = "185.220.101.4";
 pub mod http_server;
+
+/// An `XDG_CONFIG_HOME` of its own for one test: `casefile/FILE` holds `text`, or is absent.
+pub fn config_home(name: &str, file: &str, text: Option<&str>) -> std::path::PathBuf {
+    let home = std::env::temp_dir().join(format!("casefile-{name}-{}", std::process::id()));
+    let dir = home.join("casefile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(file);
+    match text {
+        Some(text) => std::fs::write(&path, text).unwrap(),
+        None => {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    home
+}
