@@ -928,15 +928,16 @@ fn the_demo_plays_live_in_the_real_binary_and_its_speed_changes() {
             OsStr::new("demo"),
             OsStr::new("--live"),
             OsStr::new("--speed"),
-            OsStr::new("120"),
+            OsStr::new("60"),
         ],
         100,
         30,
     );
     // The replay's clock and speed are in the status line, and the events come over time:
-    // at 120× the first minutes of the incident arrive within seconds, not all at once.
+    // at 60× the 90 minutes of the incident take 90 s, so they cannot all be there yet
+    // (under a loaded test machine the first frame can take seconds: no clock is assumed).
     t.wait_for("the replay in the status line", |rows| {
-        status_row(rows).contains("replay ×120 at 12:3")
+        status_row(rows).contains("replay ×60 at ")
     });
     let count = |rows: &[String]| -> usize {
         let row = status_row(rows);
@@ -954,7 +955,7 @@ fn the_demo_plays_live_in_the_real_binary_and_its_speed_changes() {
     assert!(early < 6_041, "everything arrived at once\n{}", t.dump());
     t.send(">");
     t.wait_for("the faster speed", |rows| {
-        status_row(rows).contains("replay ×240")
+        status_row(rows).contains("replay ×120")
     });
     t.wait_for("more events", |rows| count(rows) > early);
     t.quit();
