@@ -174,6 +174,22 @@ pub fn parse_alerts(
     Ok(parsed)
 }
 
+/// What makes two alert records the same alert: its labels, its state and when it became active.
+/// `value` is left out: `/api/v1/alerts` and `/api/v1/rules` are asked one after the other, and a
+/// rule evaluated in between gives the same alert a new value.
+pub fn alert_identity(raw: &str) -> String {
+    let Ok(alert) = serde_json::from_str::<Value>(raw) else {
+        return raw.to_string();
+    };
+    let field = |k: &str| alert.get(k).map(Value::to_string).unwrap_or_default();
+    format!(
+        "{}|{}|{}",
+        field("labels"),
+        field("state"),
+        field("activeAt")
+    )
+}
+
 fn alert_event(
     alert: &Value,
     source_name: &str,
@@ -221,4 +237,27 @@ fn alert_event(
         tags: Vec::new(),
         raw: alert.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alert_identity;
+
+    #[test]
+    fn an_alert_re_evaluated_between_two_requests_is_still_one_alert() {
+        let at = r#""state":"pending","activeAt":"2026-11-23T07:00:00Z""#;
+        let first = format!(
+            r#"{{"labels":{{"alertname":"EgressSpike","pod":"a"}},{at},"value":"1.5e+00"}}"#
+        );
+        let later = format!(
+            r#"{{"labels":{{"alertname":"EgressSpike","pod":"a"}},{at},"value":"2.5e+00"}}"#
+        );
+        let other_pod = format!(
+            r#"{{"labels":{{"alertname":"EgressSpike","pod":"b"}},{at},"value":"1.5e+00"}}"#
+        );
+        assert_eq!(alert_identity(&first), alert_identity(&later));
+        assert_ne!(alert_identity(&first), alert_identity(&other_pod));
+        let firing = first.replace("pending", "firing");
+        assert_ne!(alert_identity(&first), alert_identity(&firing));
+    }
 }

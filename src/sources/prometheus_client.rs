@@ -107,7 +107,7 @@ pub async fn run(
                         let events: Vec<_> = parsed
                             .events
                             .into_iter()
-                            .filter(|e| seen.insert((e.title.clone(), e.ts, e.raw.clone())))
+                            .filter(|e| seen.insert(prometheus::alert_identity(&e.raw)))
                             .collect();
                         report.events += events.len();
                         report.skipped.merge(parsed.skipped);
