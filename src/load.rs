@@ -4,11 +4,11 @@ use crate::correlate::categories::Classifier;
 use crate::correlate::thresholds::Thresholds;
 use crate::model::SourceKind;
 use crate::model::{Event, Series, ServerCounts};
+use crate::sources::falco_chunks;
 use crate::sources::spec::SourceSpec;
 use crate::sources::task::{Cancel, SourceMessage};
 use crate::sources::{falco, falco_follow, runner, EntityTable, EntityTables, Parsed, SkipReport};
-use crate::store::Store;
-use std::io::{BufReader, Read};
+use crate::store::{PackedBatch, RawFile, Store};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -147,6 +147,17 @@ impl Loaded {
         self.store.ingest(events)
     }
 
+    /// Classifies a packed batch's events and stores them, as [`Loaded::ingest`] does.
+    pub fn ingest_packed(&mut self, batch: &PackedBatch) -> Option<usize> {
+        let classifier = &self.rules.categories;
+        if batch.is_classified() {
+            self.store.ingest_packed(batch, |_| Vec::new())
+        } else {
+            self.store
+                .ingest_packed(batch, |e| classifier.categories(e))
+        }
+    }
+
     /// Stores the series, and the events of their threshold crossings (once: a series read
     /// again crosses at the same samples).
     pub fn add_series(&mut self, source: usize, series: Vec<Series>) -> Option<usize> {
@@ -167,6 +178,7 @@ impl Loaded {
     pub fn apply(&mut self, msg: SourceMessage) -> Option<usize> {
         let source = match &msg {
             SourceMessage::Batch { source, .. }
+            | SourceMessage::Packed { source, .. }
             | SourceMessage::Counts { source, .. }
             | SourceMessage::Series { source, .. }
             | SourceMessage::Live { source }
@@ -185,6 +197,14 @@ impl Loaded {
                     events.retain(|e| !self.store.holds(e.ts, e.source, &e.raw));
                 }
                 return self.ingest(events);
+            }
+            SourceMessage::Packed { batch, .. } => {
+                if self.reports.get(source).is_some_and(|r| r.overlaps) {
+                    let mut events = batch.to_events();
+                    events.retain(|e| !self.store.holds(e.ts, e.source, &e.raw));
+                    return self.ingest(events);
+                }
+                return self.ingest_packed(&batch);
             }
             SourceMessage::Series { series, .. } => return self.add_series(source, series),
             SourceMessage::Counts { counts, .. } => self.server_counts.push(counts),
@@ -266,18 +286,30 @@ pub fn falco_input(loaded: &mut Loaded, path: &str, table: &EntityTable) -> Resu
         format!("falco:{path}")
     };
     let mut report = SourceReport::new(&name, SourceKind::Falco, path);
-    let sink = |batch| {
-        loaded.ingest(batch);
+    let rules = loaded.rules.clone();
+    let sink = |batch: PackedBatch| {
+        loaded.ingest_packed(&batch);
+    };
+    let workers = falco_chunks::workers();
+    let mut how = falco_chunks::ReadAs {
+        source_name: &name,
+        table,
+        classifier: &rules.categories,
+        raw_file: None,
     };
     let (stats, err) = if path == "-" {
-        falco::read_lines(std::io::stdin().lock(), &name, table, sink)
+        falco_chunks::read_chunked(std::io::stdin(), &how, workers, sink)
     } else {
         let file = std::fs::File::open(path)
             .map_err(|e| format!("cannot read Falco input {path}: {e}"))?;
-        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        let meta = file
+            .metadata()
+            .map_err(|e| format!("cannot read Falco input {path}: {e}"))?;
+        if meta.is_dir() {
             return Err(format!("cannot read Falco input {path}: it is a directory"));
         }
-        falco::read_lines(BufReader::with_capacity(1 << 20, file), &name, table, sink)
+        how.raw_file = raw_file_for(path, &meta);
+        falco_chunks::read_chunked(file, &how, workers, sink)
     };
     if let Some(e) = err {
         report.error = Some(format!("read error after {} events: {e}", stats.events));
@@ -289,23 +321,13 @@ pub fn falco_input(loaded: &mut Loaded, path: &str, table: &EntityTable) -> Resu
     Ok(())
 }
 
-/// Counts the bytes read (for progress) and turns a cancel into an error that stops the reader
-/// (an end of input would make the half-read last line look malformed).
-struct Metered<R> {
-    inner: R,
-    done: Arc<AtomicU64>,
-    cancel: Cancel,
-}
-
-impl<R: Read> Read for Metered<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.cancel.is_cancelled() {
-            return Err(std::io::Error::other("cancelled"));
-        }
-        let n = self.inner.read(buf)?;
-        self.done.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
+/// Raw records are kept by offset only in a regular file (a pipe or a device cannot be read
+/// back). A file that cannot be opened a second time keeps its records as text.
+fn raw_file_for(path: &str, meta: &std::fs::Metadata) -> Option<Arc<RawFile>> {
+    if !meta.is_file() {
+        return None;
     }
+    RawFile::open(std::path::Path::new(path)).ok().map(Arc::new)
 }
 
 /// Opens a Falco file now (so a bad path is an immediate, clear error) and reads it on a
@@ -315,6 +337,7 @@ pub fn spawn_falco_file(
     source: usize,
     path: &str,
     table: EntityTable,
+    rules: Arc<IngestRules>,
     cancel: Cancel,
     follow: bool,
     send: impl Fn(SourceMessage) -> bool + Send + Sync + 'static,
@@ -332,12 +355,21 @@ pub fn spawn_falco_file(
     let total = meta.is_file().then_some(meta.len());
     report.progress = Some((0, total));
     let placeholder = report.clone();
+    let raw_file = raw_file_for(path, &meta);
     if follow {
         drop(file);
         let path = std::path::PathBuf::from(path);
         std::thread::spawn(move || {
             let outcome = crate::sources::task::catch_panic(|| {
-                falco_follow::follow(&path, source, &table, &cancel, &mut report, &send)
+                falco_follow::follow(
+                    &path,
+                    source,
+                    &table,
+                    &rules.categories,
+                    &cancel,
+                    &mut report,
+                    &send,
+                )
             });
             if let Err(panic) = outcome {
                 report.error = Some(format!(
@@ -354,13 +386,13 @@ pub fn spawn_falco_file(
     }
     std::thread::spawn(move || {
         let done = Arc::new(AtomicU64::new(0));
-        let reader = Metered {
+        let reader = falco_chunks::Metered {
             inner: file,
             done: done.clone(),
             cancel: cancel.clone(),
         };
-        let sink = |events: Vec<Event>| {
-            send(SourceMessage::Batch { source, events });
+        let sink = |batch: PackedBatch| {
+            send(SourceMessage::Packed { source, batch });
             send(SourceMessage::Progress {
                 source,
                 done: done.load(Ordering::Relaxed),
@@ -368,12 +400,13 @@ pub fn spawn_falco_file(
             });
         };
         let outcome = crate::sources::task::catch_panic(|| {
-            falco::read_lines(
-                BufReader::with_capacity(1 << 20, reader),
-                &name,
-                &table,
-                sink,
-            )
+            let how = falco_chunks::ReadAs {
+                source_name: &name,
+                table: &table,
+                classifier: &rules.categories,
+                raw_file,
+            };
+            falco_chunks::read_chunked(reader, &how, falco_chunks::workers(), sink)
         });
         let (stats, err) = match outcome {
             Ok(done) => done,

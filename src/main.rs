@@ -394,6 +394,7 @@ fn tui(
             index,
             path,
             tables.falco.clone(),
+            loaded.rules.clone(),
             cancel.clone(),
             true,
             send,

@@ -42,11 +42,24 @@ fn collect(rx: &Receiver<SourceMessage>, seen: &mut BTreeMap<String, usize>, wan
             "only {} of {want} events arrived: {seen:?}",
             seen.len()
         );
-        if let Ok(SourceMessage::Batch { events, .. }) = rx.recv_timeout(left) {
-            for e in events {
-                *seen.entry(e.title).or_default() += 1;
-            }
+        if let Ok(m) = rx.recv_timeout(left) {
+            count_titles(m, seen);
         }
+    }
+}
+
+/// Counts the rule names of a message's events: batches of events, or packed ones (what was in
+/// the file at the start is read on every core).
+fn count_titles(m: SourceMessage, seen: &mut BTreeMap<String, usize>) {
+    let titles: Vec<String> = match m {
+        SourceMessage::Batch { events, .. } => events.into_iter().map(|e| e.title).collect(),
+        SourceMessage::Packed { batch, .. } => {
+            batch.iter().map(|e| e.title().to_string()).collect()
+        }
+        _ => Vec::new(),
+    };
+    for t in titles {
+        *seen.entry(t).or_default() += 1;
     }
 }
 
@@ -64,6 +77,7 @@ fn a_followed_file_delivers_every_event_once_across_rotation_truncation_and_dele
         0,
         path.to_str().unwrap(),
         EntityTable::falco(),
+        std::sync::Arc::new(casefile::load::IngestRules::default()),
         cancel.clone(),
         true,
         move |m| tx.send(m).is_ok(),
@@ -103,11 +117,7 @@ fn a_followed_file_delivers_every_event_once_across_rotation_truncation_and_dele
     // Nothing was delivered twice, and nothing else arrived.
     std::thread::sleep(Duration::from_millis(600));
     while let Ok(m) = rx.try_recv() {
-        if let SourceMessage::Batch { events, .. } = m {
-            for e in events {
-                *seen.entry(e.title).or_default() += 1;
-            }
-        }
+        count_titles(m, &mut seen);
     }
     let expected: BTreeMap<String, usize> = (0..9).map(|n| (format!("rule-{n}"), 1)).collect();
     assert_eq!(seen, expected);

@@ -148,6 +148,7 @@ fn a_cancelled_file_keeps_what_was_read_and_reports_no_false_errors() {
         0,
         path.to_str().unwrap(),
         EntityTable::falco(),
+        std::sync::Arc::new(casefile::load::IngestRules::default()),
         cancel,
         false,
         move |m| tx.send(m).is_ok(),
@@ -170,6 +171,7 @@ fn a_cancelled_file_keeps_what_was_read_and_reports_no_false_errors() {
         0,
         path.to_str().unwrap(),
         EntityTable::falco(),
+        std::sync::Arc::new(casefile::load::IngestRules::default()),
         Cancel::default(),
         false,
         move |m| tx.send(m).is_ok(),
@@ -179,6 +181,7 @@ fn a_cancelled_file_keeps_what_was_read_and_reports_no_false_errors() {
         .iter()
         .map(|m| match m {
             SourceMessage::Batch { events, .. } => events.len(),
+            SourceMessage::Packed { batch, .. } => batch.len(),
             _ => 0,
         })
         .sum();
@@ -188,6 +191,7 @@ fn a_cancelled_file_keeps_what_was_read_and_reports_no_false_errors() {
         0,
         dir.join("nope").to_str().unwrap(),
         EntityTable::falco(),
+        std::sync::Arc::new(casefile::load::IngestRules::default()),
         Cancel::default(),
         false,
         |_| true,

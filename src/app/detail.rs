@@ -37,7 +37,7 @@ impl DetailState {
             .entities()
             .map(|(k, v)| (k, v.to_string(), store.entity_count(k, v)))
             .collect();
-        self.raw_pretty = pretty_json(e.raw());
+        self.raw_pretty = pretty_json(&e.raw());
     }
 
     pub fn chosen(&self) -> Option<(EntityKey, &str)> {

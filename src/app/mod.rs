@@ -342,6 +342,7 @@ impl App {
                 }
             }
             SourceMessage::Batch { .. }
+            | SourceMessage::Packed { .. }
             | SourceMessage::Series { .. }
             | SourceMessage::Counts { .. } => data = true,
             SourceMessage::Progress { .. } | SourceMessage::Update { .. } => {}

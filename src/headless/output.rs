@@ -60,6 +60,7 @@ fn compact_json(text: &str) -> String {
 
 pub fn event_json_line(e: &EventRef<'_>) -> String {
     let raw_text = e.raw();
+    let raw_text = raw_text.as_ref();
     let raw = match serde_json::from_str::<&RawValue>(raw_text) {
         Ok(_) => RawValue::from_string(compact_json(raw_text))
             .map(RawOrText::Json)

@@ -1,4 +1,5 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -89,7 +90,7 @@ impl Entities {
     /// Adds a value after normalizing it for its key; empty values and Falco's `<NA>` are dropped.
     pub fn add(&mut self, key: EntityKey, value: &str) {
         if let Some(v) = normalize(key, value) {
-            let pair = (key, v);
+            let pair = (key, v.into_owned());
             if let Err(at) = self.0.binary_search(&pair) {
                 self.0.insert(at, pair);
             }
@@ -174,12 +175,7 @@ pub fn image_repository(image: &str) -> &str {
 /// A container id in the form every source agrees on: the 12-character short id, lowercase.
 /// Docker, containerd and CRI-O print 64 hex digits; Falco and `docker ps` print the first 12.
 pub fn short_container_id(id: &str) -> String {
-    let id = id.trim();
-    let id = id
-        .strip_prefix("docker://")
-        .or_else(|| id.strip_prefix("containerd://"))
-        .or_else(|| id.strip_prefix("cri-o://"))
-        .unwrap_or(id);
+    let id = strip_runtime_prefix(id.trim());
     if id.len() == 64 && is_hex(id) {
         id[..12].to_ascii_lowercase()
     } else if is_hex(id) {
@@ -189,7 +185,16 @@ pub fn short_container_id(id: &str) -> String {
     }
 }
 
-fn normalize(key: EntityKey, value: &str) -> Option<String> {
+fn strip_runtime_prefix(id: &str) -> &str {
+    id.strip_prefix("docker://")
+        .or_else(|| id.strip_prefix("containerd://"))
+        .or_else(|| id.strip_prefix("cri-o://"))
+        .unwrap_or(id)
+}
+
+/// A value as stored for its key, borrowed when it needs no change; `None` when the value
+/// means "no entity" (empty, Falco's `<NA>`, a host process's container id `host`).
+pub fn normalize(key: EntityKey, value: &str) -> Option<Cow<'_, str>> {
     let v = value.trim();
     if v.is_empty() || v == "<NA>" || v == "N/A" {
         return None;
@@ -200,24 +205,44 @@ fn normalize(key: EntityKey, value: &str) -> Option<String> {
             if v == "host" {
                 return None;
             }
-            short_container_id(v)
+            let id = strip_runtime_prefix(v);
+            if id.len() == 64 && is_hex(id) {
+                lower(&id[..12])
+            } else if is_hex(id) {
+                lower(id)
+            } else {
+                Cow::Borrowed(id)
+            }
         }
         EntityKey::Commit => {
             if !looks_like_commit(v) {
                 return None;
             }
-            v.to_ascii_lowercase()
+            lower(v)
         }
-        EntityKey::Category => v.parse::<super::Category>().ok()?.as_str().to_string(),
+        EntityKey::Category => Cow::Borrowed(v.parse::<super::Category>().ok()?.as_str()),
         EntityKey::Pid => {
             let pid: i64 = v.parse().ok()?;
             if pid < 0 {
                 return None;
             }
-            pid.to_string()
+            if pid.to_string() == v {
+                Cow::Borrowed(v)
+            } else {
+                Cow::Owned(pid.to_string())
+            }
         }
-        _ => v.to_string(),
+        _ => Cow::Borrowed(v),
     })
+}
+
+/// `v` in lowercase, borrowed when it already is.
+fn lower(v: &str) -> Cow<'_, str> {
+    if v.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(v.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(v)
+    }
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@ use super::falco_record::{FalcoLine, Field, Fields};
 use super::mapping::EntityTable;
 use super::{Parsed, SkipReport};
 use crate::model::{
-    entity::looks_like_commit, Entities, EntityKey, Event, EventKind, Process, Severity,
-    SourceKind, Timestamp,
+    entity::looks_like_commit, EntityKey, Event, EventKind, Severity, SourceKind, Timestamp,
 };
+use crate::store::{PackedBatch, ProcessParts};
 use std::borrow::Cow;
 use std::io::BufRead;
 
@@ -71,6 +71,8 @@ pub struct LineStats {
     pub events: usize,
     pub skipped: SkipReport,
     pub ignored: usize,
+    /// Lines read, blank and skipped ones included.
+    pub lines: usize,
 }
 
 /// Turns lines into events, batch by batch: shared by the one-shot reader and the follower.
@@ -79,7 +81,6 @@ pub struct LineParser<'a> {
     table: &'a EntityTable,
     batch: Vec<Event>,
     pub stats: LineStats,
-    line_no: usize,
 }
 
 impl<'a> LineParser<'a> {
@@ -89,16 +90,24 @@ impl<'a> LineParser<'a> {
             table,
             batch: Vec::new(),
             stats: LineStats::default(),
-            line_no: 0,
         }
+    }
+
+    /// Counts lines read elsewhere (a file's start read on every core) as read by this one,
+    /// so the lines after them keep their numbers.
+    pub fn absorb(&mut self, read: LineStats) {
+        self.stats.events += read.events;
+        self.stats.ignored += read.ignored;
+        self.stats.lines += read.lines;
+        self.stats.skipped.merge(read.skipped);
     }
 
     /// A line longer than [`MAX_LINE`]: skipped and counted, with its start as the sample.
     pub fn too_long(&mut self, start: &[u8]) {
-        self.line_no += 1;
+        self.stats.lines += 1;
         let excerpt = String::from_utf8_lossy(&start[..start.len().min(200)]).into_owned();
         self.stats.skipped.skip(
-            self.line_no,
+            self.stats.lines,
             format!("line longer than {} MiB", MAX_LINE >> 20),
             &excerpt,
         );
@@ -106,7 +115,7 @@ impl<'a> LineParser<'a> {
 
     /// One line (without or with its newline). Full batches go to `sink`.
     pub fn line(&mut self, bytes: &[u8], sink: &mut impl FnMut(Vec<Event>)) {
-        self.line_no += 1;
+        self.stats.lines += 1;
         let line = String::from_utf8_lossy(bytes);
         let line = line.trim();
         if line.is_empty() {
@@ -120,7 +129,7 @@ impl<'a> LineParser<'a> {
                 }
             }
             Ok(FalcoRecord::Internal) => self.stats.ignored += 1,
-            Err(reason) => self.stats.skipped.skip(self.line_no, reason, line),
+            Err(reason) => self.stats.skipped.skip(self.stats.lines, reason, line),
         }
     }
 
@@ -183,6 +192,33 @@ pub fn parse_record(
     source_name: &str,
     table: &EntityTable,
 ) -> Result<FalcoRecord, RecordError> {
+    let mut batch = PackedBatch::new(source_name, None);
+    match pack_record(text_record, None, table, &mut batch)? {
+        Packed::Internal => Ok(FalcoRecord::Internal),
+        Packed::Event => batch
+            .to_events()
+            .pop()
+            .map(|e| FalcoRecord::Event(Box::new(e)))
+            .ok_or_else(|| "no event".into()),
+    }
+}
+
+/// What [`pack_record`] did with a record.
+pub enum Packed {
+    Event,
+    /// Falco's own periodic metrics snapshots (`source: internal`) are not alerts.
+    Internal,
+}
+
+/// Parses one Falco JSON record into `out`, borrowing from the record: no allocation per
+/// field. With `offset` (where the record starts in the batch's file), the raw record is kept
+/// by offset rather than copied.
+pub fn pack_record(
+    text_record: &str,
+    offset: Option<u64>,
+    table: &EntityTable,
+    out: &mut PackedBatch,
+) -> Result<Packed, RecordError> {
     let trimmed = text_record.trim_start();
     if !trimmed.starts_with('{') {
         return Err(if trimmed.starts_with('[') || trimmed.starts_with('"') {
@@ -193,11 +229,13 @@ pub fn parse_record(
     }
     let rec: FalcoLine =
         serde_json::from_str(text_record).map_err(|e| format!("not a Falco record ({e})"))?;
-    let text = |f: &Option<Field>| f.as_ref().and_then(|v| v.text().map(Cow::into_owned));
+    fn text<'r>(f: &'r Option<Field>) -> Option<Cow<'r, str>> {
+        f.as_ref().and_then(Field::text)
+    }
     let event_source = text(&rec.source).unwrap_or_default();
     let rule = text(&rec.rule).unwrap_or_default();
     if event_source == "internal" || rule.starts_with("Falco internal") {
-        return Ok(FalcoRecord::Internal);
+        return Ok(Packed::Internal);
     }
     let empty = Fields::default();
     let fields = rec.output_fields.as_ref().unwrap_or(&empty);
@@ -210,49 +248,48 @@ pub fn parse_record(
         .unwrap_or(Severity::Notice);
     let output = text(&rec.output).unwrap_or_default();
 
-    let mut entities = Entities::new();
-    table.apply_fn(
+    let mut e = out.start(ts, SourceKind::Falco, EventKind::Alert, severity);
+    e.title(&rule);
+    e.message(strip_output_prefix(&output));
+    match offset {
+        Some(at) => e.raw_at(at, text_record),
+        None => e.raw_text(text_record),
+    }
+    table.apply_with(
         |name| match name {
             "hostname" => rec.hostname.as_ref().and_then(Field::text),
             "rule" => rec.rule.as_ref().and_then(Field::text),
             other => fields.get(other).and_then(Field::text),
         },
-        &mut entities,
+        |key, value| e.entity(key, value),
     );
     if let Some(image) = image_reference(fields) {
-        entities.add(EntityKey::Image, &image);
+        e.entity(EntityKey::Image, &image);
     }
     if let Some(tag) = field(fields, "container.image.tag").filter(|t| looks_like_commit(t)) {
-        entities.add(EntityKey::Commit, &tag);
+        e.entity(EntityKey::Commit, tag);
     }
-    let tags = rec.tags.as_ref().map(Field::texts).unwrap_or_default();
-
-    Ok(FalcoRecord::Event(Box::new(Event {
-        ts,
-        source: SourceKind::Falco,
-        source_name: source_name.to_string(),
-        kind: EventKind::Alert,
-        severity,
-        title: rule,
-        message: strip_output_prefix(&output).to_string(),
-        entities,
-        process: process(fields),
-        tags,
-        raw: text_record.to_string(),
-    })))
+    match &rec.tags {
+        Some(Field::List(items)) => items.iter().filter_map(Field::text).for_each(|t| e.tag(&t)),
+        Some(one) => one.text().into_iter().for_each(|t| e.tag(&t)),
+        None => {}
+    }
+    e.process(process(fields));
+    e.finish();
+    Ok(Packed::Event)
 }
 
-/// A field of `output_fields`, with Falco's `<NA>` placeholder read as absent.
-fn field(fields: &Fields, name: &str) -> Option<String> {
-    fields.get(name).and_then(|f| f.text().map(Cow::into_owned))
+/// A text field of `output_fields`, with Falco's `<NA>` placeholder read as absent.
+fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
+    fields.get(name).and_then(Field::as_text)
 }
 
 fn timestamp(rec: &FalcoLine, fields: &Fields) -> Option<Timestamp> {
     if let Some(ts) = rec
         .time
         .as_ref()
-        .and_then(Field::text)
-        .and_then(|t| Timestamp::parse_rfc3339(&t))
+        .and_then(Field::as_text)
+        .and_then(Timestamp::parse_rfc3339)
     {
         return Some(ts);
     }
@@ -264,26 +301,26 @@ fn timestamp(rec: &FalcoLine, fields: &Fields) -> Option<Timestamp> {
     // falcosidekick's Elasticsearch output adds `@timestamp`.
     rec.at_timestamp
         .as_ref()
-        .and_then(Field::text)
-        .and_then(|t| Timestamp::parse_rfc3339(&t))
+        .and_then(Field::as_text)
+        .and_then(Timestamp::parse_rfc3339)
 }
 
 /// `repo@sha256:…` when Falco knows the digest, else `repo:tag`, else `container.image`.
-fn image_reference(fields: &Fields) -> Option<String> {
+fn image_reference<'a>(fields: &'a Fields) -> Option<Cow<'a, str>> {
     let repo = field(fields, "container.image.repository");
     let digest = field(fields, "container.image.digest");
     let tag = field(fields, "container.image.tag");
     match (repo, digest, tag) {
-        (Some(r), Some(d), _) => Some(format!("{r}@{d}")),
-        (Some(r), None, Some(t)) => Some(format!("{r}:{t}")),
-        (Some(r), None, None) => Some(r),
-        (None, Some(d), _) => Some(d),
-        (None, None, _) => field(fields, "container.image"),
+        (Some(r), Some(d), _) => Some(Cow::Owned(format!("{r}@{d}"))),
+        (Some(r), None, Some(t)) => Some(Cow::Owned(format!("{r}:{t}"))),
+        (Some(r), None, None) => Some(Cow::Borrowed(r)),
+        (None, Some(d), _) => Some(Cow::Borrowed(d)),
+        (None, None, _) => field(fields, "container.image").map(Cow::Borrowed),
     }
 }
 
-fn process(fields: &Fields) -> Option<Process> {
-    let p = Process {
+fn process<'a>(fields: &'a Fields) -> ProcessParts<'a> {
+    ProcessParts {
         pid: fields.get("proc.pid").and_then(Field::int),
         ppid: fields.get("proc.ppid").and_then(Field::int),
         name: field(fields, "proc.name"),
@@ -291,8 +328,7 @@ fn process(fields: &Fields) -> Option<Process> {
         exe: field(fields, "proc.exepath").or_else(|| field(fields, "proc.exe")),
         parent_name: field(fields, "proc.pname"),
         entity_id: None,
-    };
-    (!p.is_empty()).then_some(p)
+    }
 }
 
 /// Falco prefixes `output` with the time and priority (`13:44:05.478445995: Critical …` or

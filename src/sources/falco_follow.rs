@@ -2,15 +2,21 @@
 //! (a half-written last line waits for its newline), a rotated or truncated file is reopened
 //! from its start after the old one is read to its end, and a deleted file is waited for.
 
-use super::falco::{LineParser, MAX_LINE};
+use super::falco::{LineParser, LineStats, MAX_LINE};
+use super::falco_chunks::{self, Metered, ReadAs};
 use super::task::{Cancel, SourceMessage};
 use super::EntityTable;
+use crate::correlate::categories::Classifier;
 use crate::load::SourceReport;
 use crate::model::Event;
+use crate::store::RawFile;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often an idle file is looked at again.
@@ -28,6 +34,7 @@ pub fn follow(
     path: &Path,
     source: usize,
     table: &EntityTable,
+    classifier: &Classifier,
     cancel: &Cancel,
     report: &mut SourceReport,
     send: &(dyn Fn(SourceMessage) -> bool + Sync),
@@ -45,15 +52,25 @@ pub fn follow(
     while !cancel.is_cancelled() {
         let Some((f, id, pos)) = file.as_mut() else {
             match File::open(path).and_then(|f| f.metadata().map(|m| (f, m))) {
-                Ok((f, meta)) => {
+                Ok((mut f, meta)) => {
+                    let mut pos = 0;
                     if !caught_up {
                         send(SourceMessage::Progress {
                             source,
                             done: 0,
                             total: Some(meta.len()),
                         });
+                        let how = ReadAs {
+                            source_name: &name,
+                            table,
+                            classifier,
+                            raw_file: RawFile::open(path).ok().map(Arc::new),
+                        };
+                        pos = catch_up(&mut f, meta.len(), &how, source, cancel, send)
+                            .map(|read| parser.absorb(read))
+                            .map_or(0, |_| f.stream_position().unwrap_or(0));
                     }
-                    file = Some((f, identity(&meta), 0));
+                    file = Some((f, identity(&meta), pos));
                 }
                 Err(_) => {
                     std::thread::sleep(POLL);
@@ -129,4 +146,59 @@ pub fn follow(
     report.events = parser.stats.events;
     report.skipped = parser.stats.skipped;
     report.ignored = parser.stats.ignored;
+}
+
+/// Reads the complete lines already in the file on every core (the follower then goes on from
+/// the end of the last one). `None` when the read failed or was cancelled: the follower then
+/// reads the file from its start, line by line.
+fn catch_up(
+    f: &mut File,
+    size: u64,
+    how: &ReadAs,
+    source: usize,
+    cancel: &Cancel,
+    send: &(dyn Fn(SourceMessage) -> bool + Sync),
+) -> Option<LineStats> {
+    let end = end_of_last_line(f, size).ok()?;
+    if end == 0 {
+        return None;
+    }
+    let done = Arc::new(AtomicU64::new(0));
+    let reader = Metered {
+        inner: Read::take(&*f, end),
+        done: done.clone(),
+        cancel: cancel.clone(),
+    };
+    let (read, err) = falco_chunks::read_chunked(reader, how, falco_chunks::workers(), |batch| {
+        send(SourceMessage::Packed { source, batch });
+        send(SourceMessage::Progress {
+            source,
+            done: done.load(Ordering::Relaxed),
+            total: Some(size),
+        });
+    });
+    if err.is_some() {
+        // What was sent stays; reading again from the start would send it twice, so go on
+        // from where the read stopped.
+        let _ = f.seek(SeekFrom::Start(done.load(Ordering::Relaxed)));
+        return Some(read);
+    }
+    f.seek(SeekFrom::Start(end)).ok()?;
+    Some(read)
+}
+
+/// Where the last complete line of the file's first `size` bytes ends (0 if there is none).
+fn end_of_last_line(f: &File, size: u64) -> std::io::Result<u64> {
+    let mut block = vec![0u8; 1 << 16];
+    let mut end = size;
+    while end > 0 {
+        let start = end.saturating_sub(block.len() as u64);
+        let part = &mut block[..(end - start) as usize];
+        f.read_exact_at(part, start)?;
+        if let Some(i) = part.iter().rposition(|&b| b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
 }

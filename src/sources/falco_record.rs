@@ -55,22 +55,21 @@ impl Field<'_> {
         }
     }
 
+    /// A text field as it is in the record, without conversion; `None` for anything but a
+    /// non-empty string (and Falco's `<NA>`).
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Field::Str(s) if !s.is_empty() && s != "<NA>" => Some(s),
+            _ => None,
+        }
+    }
+
     pub fn int(&self) -> Option<i64> {
         match self {
             Field::Int(i) => Some(*i),
             Field::Float(f) if f.is_finite() => Some(*f as i64),
             Field::Str(s) => s.trim().parse().ok(),
             _ => None,
-        }
-    }
-
-    pub fn texts(&self) -> Vec<String> {
-        match self {
-            Field::List(items) => items
-                .iter()
-                .filter_map(|i| i.text().map(Cow::into_owned))
-                .collect(),
-            other => other.text().map(Cow::into_owned).into_iter().collect(),
         }
     }
 }

@@ -133,9 +133,18 @@ impl EntityTable {
         get: impl Fn(&str) -> Option<std::borrow::Cow<'a, str>>,
         out: &mut Entities,
     ) {
+        self.apply_with(get, |key, v| out.add(key, v));
+    }
+
+    /// Like [`EntityTable::apply_fn`], handing each entity to `add`.
+    pub fn apply_with<'a>(
+        &self,
+        get: impl Fn(&str) -> Option<std::borrow::Cow<'a, str>>,
+        mut add: impl FnMut(crate::model::EntityKey, &str),
+    ) {
         for (field, key) in self.rows() {
             if let Some(v) = get(field) {
-                out.add(key, &v);
+                add(key, &v);
             }
         }
     }

@@ -3,6 +3,7 @@
 pub mod elastic;
 pub mod elastic_client;
 pub mod falco;
+pub mod falco_chunks;
 pub mod falco_follow;
 pub mod falco_receiver;
 mod falco_record;

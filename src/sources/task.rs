@@ -11,6 +11,11 @@ use std::sync::Arc;
 pub enum SourceMessage {
     /// Events, in any order; the store merges them.
     Batch { source: usize, events: Vec<Event> },
+    /// Events packed by a parser (a big file read on every core).
+    Packed {
+        source: usize,
+        batch: crate::store::PackedBatch,
+    },
     /// Event counts per time step from the server, for a window bigger than the budget.
     Counts { source: usize, counts: ServerCounts },
     /// Metric series (Prometheus, Loki metric queries).

@@ -4,20 +4,27 @@
 
 mod histogram;
 mod interner;
+mod packed;
 mod pivot;
+mod raw;
 mod search;
 
 pub use histogram::Histogram;
 pub use interner::Sym;
+pub use packed::{EventBuilder, PackedBatch, PackedRef, ProcessParts};
 pub use pivot::Pivot;
+pub use raw::RawFile;
 pub use search::SearchJob;
 
 use crate::model::{
-    Entities, EntityKey, Event, EventKind, Process, Series, Severity, SourceKind, TimeRange,
-    Timestamp,
+    Category, Entities, EntityKey, Event, EventKind, Process, Series, Severity, SourceKind,
+    TimeRange, Timestamp,
 };
 use foldhash::HashMap;
-use interner::{Interner, Span, TextArena};
+use interner::{Interner, TextArena};
+use raw::RawAt;
+use std::borrow::Cow;
+use std::sync::Arc;
 
 /// A filter over the store: every pivot must hold (AND), inside the window.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,9 +50,9 @@ struct Row {
     kind: EventKind,
     severity: Severity,
     source_name: Sym,
-    title: Span,
-    message: Span,
-    raw: Span,
+    title: interner::Span,
+    message: interner::Span,
+    raw: RawAt,
     entities_at: u32,
     entities_len: u16,
     tags_at: u32,
@@ -70,6 +77,8 @@ pub struct Store {
     /// and for completion.
     values_by_key: [Vec<Sym>; EntityKey::ALL.len()],
     series: Vec<Series>,
+    /// The files whose raw records are kept by offset.
+    raw_files: Vec<Arc<RawFile>>,
     /// Current position of each event, by arrival number.
     pos_of_id: Vec<u32>,
 }
@@ -103,8 +112,26 @@ impl<'a> EventRef<'a> {
     pub fn message(&self) -> &'a str {
         self.store.text.get(self.row.message)
     }
-    pub fn raw(&self) -> &'a str {
-        self.store.text.get(self.row.raw)
+    /// The raw record, read back from its file when it was kept by offset; a record that
+    /// cannot be read back any more says why in its place.
+    pub fn raw(&self) -> Cow<'a, str> {
+        self.raw_checked().unwrap_or_else(|e| raw::unavailable(&e))
+    }
+
+    /// The raw record, or why it cannot be read back (its file changed since it was loaded).
+    pub fn raw_checked(&self) -> Result<Cow<'a, str>, String> {
+        match self.row.raw {
+            RawAt::Text(span) => Ok(Cow::Borrowed(self.store.text.get(span))),
+            RawAt::File {
+                file,
+                len,
+                hash,
+                offset,
+            } => match self.store.raw_files.get(file as usize) {
+                Some(f) => f.read(offset, len, hash).map(Cow::Owned),
+                None => Err("its file is not known".into()),
+            },
+        }
     }
     pub fn entities(&self) -> impl Iterator<Item = (EntityKey, &'a str)> + 'a {
         let store = self.store;
@@ -140,7 +167,7 @@ impl<'a> EventRef<'a> {
                 .collect::<Entities>(),
             process: self.process().cloned(),
             tags: self.tags().map(str::to_string).collect(),
-            raw: self.raw().to_string(),
+            raw: self.raw().into_owned(),
         }
     }
 }
@@ -197,8 +224,48 @@ impl Store {
         if events.is_empty() {
             return None;
         }
+        let new_rows: Vec<Row> = events.into_iter().map(|e| self.row_for(e)).collect();
+        self.insert_rows(new_rows)
+    }
+
+    /// Adds a packed batch, as [`Store::ingest`] does; `derived` gives each event's
+    /// categories, added to its entities.
+    pub fn ingest_packed(
+        &mut self,
+        batch: &PackedBatch,
+        mut derived: impl FnMut(&PackedRef<'_>) -> Vec<Category>,
+    ) -> Option<usize> {
+        if batch.is_empty() {
+            return None;
+        }
+        let source_name = self.strings.intern(batch.source_name());
+        let file = batch.raw_file().map(|f| self.raw_file_index(f));
+        let new_rows: Vec<Row> = batch
+            .iter()
+            .map(|e| {
+                let categories = derived(&e);
+                self.row_for_packed(&e, source_name, file, &categories)
+            })
+            .collect();
+        self.insert_rows(new_rows)
+    }
+
+    /// The number of a raw file, registered on first use. Past 65,535 files, records are
+    /// kept as text.
+    fn raw_file_index(&mut self, f: &Arc<RawFile>) -> Option<u16> {
+        if let Some(i) = self.raw_files.iter().position(|g| Arc::ptr_eq(f, g)) {
+            return u16::try_from(i).ok();
+        }
+        let i = u16::try_from(self.raw_files.len()).ok()?;
+        self.raw_files.push(f.clone());
+        Some(i)
+    }
+
+    fn insert_rows(&mut self, mut new_rows: Vec<Row>) -> Option<usize> {
+        if new_rows.is_empty() {
+            return None;
+        }
         let old_len = self.rows.len();
-        let mut new_rows: Vec<Row> = events.into_iter().map(|e| self.row_for(e)).collect();
         new_rows.sort_by_key(|r| r.ts);
         let k = self.rows.partition_point(|r| r.ts <= new_rows[0].ts);
         if k < self.rows.len() {
@@ -228,7 +295,15 @@ impl Store {
         self.rows[from..]
             .iter()
             .take_while(|r| r.ts == ts)
-            .any(|r| r.source == source && self.text.get(r.raw) == raw)
+            .any(|r| {
+                r.source == source
+                    && EventRef {
+                        store: self,
+                        row: r,
+                    }
+                    .raw_checked()
+                    .is_ok_and(|t| t == raw)
+            })
     }
 
     /// The store without the events of the sources whose names `drop` picks. Rebuilt
@@ -303,7 +378,79 @@ impl Store {
             source_name: self.strings.intern(&e.source_name),
             title: self.text.push(&e.title),
             message: self.text.push(&e.message),
-            raw: self.text.push(&e.raw),
+            raw: RawAt::Text(self.text.push(&e.raw)),
+            entities_at,
+            entities_len: (self.entity_pairs.len() as u32 - entities_at).min(u16::MAX as u32)
+                as u16,
+            tags_at,
+            tags_len: (self.tag_syms.len() as u32 - tags_at).min(u16::MAX as u32) as u16,
+            process,
+        }
+    }
+
+    fn row_for_packed(
+        &mut self,
+        e: &PackedRef<'_>,
+        source_name: Sym,
+        file: Option<Option<u16>>,
+        categories: &[Category],
+    ) -> Row {
+        let entities_at = self.entity_pairs.len() as u32;
+        for (k, v) in e.entities() {
+            let sym = self.strings.intern(v);
+            self.entity_pairs.push((k, sym));
+        }
+        if !categories.is_empty() {
+            for c in categories {
+                let sym = self.strings.intern(c.as_str());
+                self.entity_pairs.push((EntityKey::Category, sym));
+            }
+            // Keys in order, as `Entities` keeps them (each key's values already are).
+            self.entity_pairs[entities_at as usize..].sort_by_key(|(k, _)| *k);
+        }
+        let tags_at = self.tag_syms.len() as u32;
+        for t in e.tags() {
+            let sym = self.strings.intern(t);
+            self.tag_syms.push(sym);
+        }
+        let process = match e.process() {
+            Some(p) => {
+                self.processes.push(Process {
+                    pid: p.pid,
+                    ppid: p.ppid,
+                    name: p.name.map(str::to_string),
+                    cmdline: p.cmdline.map(str::to_string),
+                    exe: p.exe.map(str::to_string),
+                    parent_name: p.parent_name.map(str::to_string),
+                    entity_id: p.entity_id.map(str::to_string),
+                });
+                (self.processes.len() - 1) as u32
+            }
+            None => u32::MAX,
+        };
+        let raw = match (e.raw(), file) {
+            (packed::RawOfPacked::File { offset, len, hash }, Some(Some(file))) => RawAt::File {
+                file,
+                len,
+                hash,
+                offset,
+            },
+            (packed::RawOfPacked::Text(t), _) => RawAt::Text(self.text.push(t)),
+            // The file is past the store's limit: read the record now and keep it as text.
+            (packed::RawOfPacked::File { .. }, _) => RawAt::Text(self.text.push(&e.to_event().raw)),
+        };
+        let id = self.pos_of_id.len() as u32;
+        self.pos_of_id.push(u32::MAX);
+        Row {
+            id,
+            ts: e.ts(),
+            source: e.source(),
+            kind: e.kind(),
+            severity: e.severity(),
+            source_name,
+            title: self.text.push(e.title()),
+            message: self.text.push(e.message()),
+            raw,
             entities_at,
             entities_len: (self.entity_pairs.len() as u32 - entities_at).min(u16::MAX as u32)
                 as u16,

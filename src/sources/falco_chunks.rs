@@ -1,0 +1,358 @@
+//! Reading a big Falco file on every core: the input is cut into chunks of whole lines, worker
+//! threads parse chunks into packed batches, and the caller's thread stores them in input
+//! order (so equal times keep their order, and skipped lines keep their numbers).
+
+use super::falco::{pack_record, read_line_capped, LineStats, Packed, MAX_LINE};
+use super::mapping::EntityTable;
+use super::task::Cancel;
+use crate::correlate::categories::Classifier;
+use crate::store::{PackedBatch, RawFile};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::sync::{mpsc, Arc, Mutex};
+
+/// Bytes per chunk: big enough that a chunk is worth a thread hop, small enough that a few in
+/// flight cost little memory.
+const CHUNK: usize = 4 << 20;
+
+/// Whole lines of the input.
+struct Chunk {
+    seq: u64,
+    /// Where `data` starts in the input.
+    offset: u64,
+    /// The number (1-based) of the first line.
+    first_line: usize,
+    data: Vec<u8>,
+    /// The last line was longer than [`MAX_LINE`]: `data` holds only its start.
+    cut_last: bool,
+}
+
+/// Counts what is read from the inner reader, so chunk offsets are exact even when part of an
+/// over-long line is skipped.
+struct Counted<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+struct Chunker<R> {
+    reader: BufReader<Counted<R>>,
+    size: usize,
+    seq: u64,
+    next_line: usize,
+    lines: usize,
+    done: bool,
+}
+
+impl<R: Read> Chunker<R> {
+    fn position(&self) -> u64 {
+        self.reader.get_ref().read - self.reader.buffer().len() as u64
+    }
+
+    fn next(&mut self) -> std::io::Result<Option<Chunk>> {
+        if self.done {
+            return Ok(None);
+        }
+        let offset = self.position();
+        let mut data = Vec::with_capacity(self.size + (64 << 10));
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                self.done = true;
+                break;
+            }
+            let take = available.len().min(self.size - data.len());
+            data.extend_from_slice(&available[..take]);
+            self.reader.consume(take);
+            if data.len() >= self.size {
+                break;
+            }
+        }
+        let mut cut_last = false;
+        if !self.done && data.last() != Some(&b'\n') {
+            // Finish the last line, up to the longest line kept.
+            let line_start = data.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let room = MAX_LINE.saturating_sub(data.len() - line_start);
+            let mut rest = Vec::new();
+            match read_line_capped(&mut self.reader, &mut rest, room)? {
+                None => self.done = true,
+                Some(too_long) => cut_last = too_long,
+            }
+            data.extend_from_slice(&rest);
+            data.push(b'\n');
+        }
+        if data.is_empty() {
+            return Ok(None);
+        }
+        let lines =
+            data.iter().filter(|&&b| b == b'\n').count() + usize::from(data.last() != Some(&b'\n'));
+        let chunk = Chunk {
+            seq: self.seq,
+            offset,
+            first_line: self.next_line,
+            data,
+            cut_last,
+        };
+        self.seq += 1;
+        self.next_line += lines;
+        self.lines += lines;
+        Ok(Some(chunk))
+    }
+}
+
+/// What a file is read as: its source's name, its entity table, the categories its events are
+/// put in, and the file raw records are kept by offset into (none for a pipe).
+pub struct ReadAs<'a> {
+    pub source_name: &'a str,
+    pub table: &'a EntityTable,
+    pub classifier: &'a Classifier,
+    pub raw_file: Option<Arc<RawFile>>,
+}
+
+/// Parses one chunk's lines.
+fn parse_chunk(chunk: &Chunk, how: &ReadAs) -> (PackedBatch, LineStats) {
+    let (table, classifier) = (how.table, how.classifier);
+    let mut batch = PackedBatch::new(how.source_name, how.raw_file.clone());
+    let mut stats = LineStats::default();
+    let mut start = 0;
+    let mut line_no = chunk.first_line;
+    let data = &chunk.data;
+    while start < data.len() {
+        let end = data[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(data.len(), |i| start + i);
+        let is_last = end + 1 >= data.len();
+        let line = &data[start..end];
+        if is_last && chunk.cut_last {
+            let excerpt = String::from_utf8_lossy(&line[..line.len().min(200)]).into_owned();
+            stats.skipped.skip(
+                line_no,
+                format!("line longer than {} MiB", MAX_LINE >> 20),
+                &excerpt,
+            );
+        } else {
+            let trimmed = line.trim_ascii();
+            if !trimmed.is_empty() {
+                let at = chunk.offset
+                    + (start + (trimmed.as_ptr() as usize - line.as_ptr() as usize)) as u64;
+                let outcome = match std::str::from_utf8(trimmed) {
+                    Ok(text) => pack_record(text, Some(at), table, &mut batch)
+                        .map_err(|reason| (reason, text.to_string())),
+                    // Invalid UTF-8 is read with replacement characters: the record is then
+                    // not the file's bytes, so it is kept as text.
+                    Err(_) => {
+                        let text = String::from_utf8_lossy(trimmed);
+                        pack_record(&text, None, table, &mut batch)
+                            .map_err(|reason| (reason, text.into_owned()))
+                    }
+                };
+                match outcome {
+                    Ok(Packed::Event) => {
+                        batch.classify_last(|e| classifier.categories(e));
+                        stats.events += 1;
+                    }
+                    Ok(Packed::Internal) => stats.ignored += 1,
+                    Err((reason, text)) => stats.skipped.skip(line_no, reason, &text),
+                }
+            }
+        }
+        start = end + 1;
+        line_no += 1;
+    }
+    (batch, stats)
+}
+
+/// Reads Falco JSON lines with `workers` parsing threads, handing packed and classified
+/// batches to `sink` in input order. Malformed lines are skipped, counted and sampled; reading
+/// stops only at an I/O error, which is returned with the stats of what was read.
+pub fn read_chunked(
+    reader: impl Read + Send,
+    how: &ReadAs,
+    workers: usize,
+    sink: impl FnMut(PackedBatch),
+) -> (LineStats, Option<std::io::Error>) {
+    read_in_chunks(reader, CHUNK, how, workers, sink)
+}
+
+fn read_in_chunks(
+    reader: impl Read + Send,
+    chunk_size: usize,
+    how: &ReadAs,
+    workers: usize,
+    mut sink: impl FnMut(PackedBatch),
+) -> (LineStats, Option<std::io::Error>) {
+    let chunker = Mutex::new(Chunker {
+        size: chunk_size.max(1),
+        reader: BufReader::with_capacity(
+            1 << 20,
+            Counted {
+                inner: reader,
+                read: 0,
+            },
+        ),
+        seq: 0,
+        next_line: 1,
+        lines: 0,
+        done: false,
+    });
+    let error: Mutex<Option<std::io::Error>> = Mutex::new(None);
+    let mut stats = LineStats::default();
+    std::thread::scope(|scope| {
+        // A few chunks in flight per worker: parsed batches wait here until their turn.
+        let (tx, rx) = mpsc::sync_channel::<(u64, PackedBatch, LineStats)>(workers * 2);
+        for _ in 0..workers.max(1) {
+            let tx = tx.clone();
+            let (chunker, error) = (&chunker, &error);
+            scope.spawn(move || loop {
+                let next = match chunker.lock() {
+                    Ok(mut c) => c.next(),
+                    Err(_) => return,
+                };
+                let chunk = match next {
+                    Ok(Some(c)) => c,
+                    Ok(None) => return,
+                    Err(e) => {
+                        if let Ok(mut slot) = error.lock() {
+                            slot.get_or_insert(e);
+                        }
+                        if let Ok(mut c) = chunker.lock() {
+                            c.done = true;
+                        }
+                        return;
+                    }
+                };
+                let (batch, chunk_stats) = parse_chunk(&chunk, how);
+                if tx.send((chunk.seq, batch, chunk_stats)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting = BTreeMap::new();
+        let mut next = 0;
+        for (seq, batch, chunk_stats) in rx {
+            waiting.insert(seq, (batch, chunk_stats));
+            while let Some((batch, chunk_stats)) = waiting.remove(&next) {
+                next += 1;
+                stats.events += chunk_stats.events;
+                stats.ignored += chunk_stats.ignored;
+                stats.skipped.merge(chunk_stats.skipped);
+                if !batch.is_empty() {
+                    sink(batch);
+                }
+            }
+        }
+    });
+    stats.lines = chunker.into_inner().map_or(0, |c| c.lines);
+    let error = error.into_inner().ok().flatten();
+    (stats, error)
+}
+
+/// Counts the bytes read (for progress) and turns a cancel into an error that stops the reader
+/// (an end of input would make the half-read last line look malformed).
+pub struct Metered<R> {
+    pub inner: R,
+    pub done: Arc<std::sync::atomic::AtomicU64>,
+    pub cancel: Cancel,
+}
+
+impl<R: Read> Read for Metered<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            return Err(std::io::Error::other("cancelled"));
+        }
+        let n = self.inner.read(buf)?;
+        self.done
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// The parsing threads to use: every core, up to four.
+pub fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(i: usize) -> String {
+        format!(
+            r#"{{"time":"2026-11-20T12:00:{:02}.{i:09}Z","rule":"r{i}","priority":"Notice","output":"o{i}","output_fields":{{"user.name":"u{i}"}}}}"#,
+            i % 60
+        )
+    }
+
+    #[test]
+    fn chunks_keep_every_line_once_in_order_with_its_number() {
+        let mut input = String::new();
+        for i in 0..20_000 {
+            if i == 7_000 {
+                input.push_str("not json\n");
+            }
+            input.push_str(&line(i));
+            input.push('\n');
+        }
+        let mut titles = Vec::new();
+        // Small chunks, so lines straddle chunk ends.
+        let how = ReadAs {
+            source_name: "falco",
+            table: &EntityTable::falco(),
+            classifier: &Classifier::none(),
+            raw_file: None,
+        };
+        let (stats, err) = read_in_chunks(input.as_bytes(), 4_000, &how, 3, |b| {
+            titles.extend(b.iter().map(|e| e.title().to_string()))
+        });
+        assert!(err.is_none());
+        assert_eq!(stats.events, 20_000);
+        let expected: Vec<String> = (0..20_000).map(|i| format!("r{i}")).collect();
+        assert_eq!(titles, expected);
+        assert_eq!(stats.skipped.skipped, 1);
+        assert_eq!(stats.skipped.samples[0].line, 7_001);
+    }
+
+    #[test]
+    fn an_over_long_line_is_skipped_and_the_lines_after_it_are_read_at_their_offsets() {
+        let long = format!("{{\"rule\":\"{}\"}}", "x".repeat(MAX_LINE + 10));
+        let input = format!("{}\n{long}\n{}\n", line(1), line(2));
+        let dir = std::env::temp_dir().join(format!("casefile-chunks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("falco.jsonl");
+        std::fs::write(&path, &input).unwrap();
+        let raw_file = Arc::new(RawFile::open(&path).unwrap());
+        let mut store = crate::store::Store::new();
+        let how = ReadAs {
+            source_name: "falco",
+            table: &EntityTable::falco(),
+            classifier: &Classifier::none(),
+            raw_file: Some(raw_file),
+        };
+        let (stats, err) =
+            read_in_chunks(std::fs::File::open(&path).unwrap(), 1_000, &how, 2, |b| {
+                store.ingest_packed(&b, |_| Vec::new());
+            });
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(err.is_none());
+        assert_eq!((stats.events, stats.skipped.skipped), (2, 1));
+        assert_eq!(stats.skipped.samples[0].line, 2);
+        assert!(stats.skipped.samples[0].reason.contains("longer than"));
+        let raws: Vec<String> = (0..2)
+            .map(|p| store.get(p).unwrap().raw_checked().unwrap().into_owned())
+            .collect();
+        assert_eq!(raws, vec![line(1), line(2)]);
+    }
+}

@@ -1,0 +1,90 @@
+//! Where an event's raw record is kept. Records read from a file stay in the file: the store
+//! holds their offset, length and a hash, and reads them back when they are asked for (the
+//! detail pane, an export). A million Falco records are then a few bytes each in memory
+//! instead of the 750 MB they take on disk. Records with no file behind them (stdin, HTTP)
+//! are kept as text.
+
+use std::borrow::Cow;
+use std::hash::BuildHasher;
+use std::path::{Path, PathBuf};
+
+/// A file that raw records are read back from.
+#[derive(Debug)]
+pub struct RawFile {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl RawFile {
+    /// Opens its own handle: the reader that loads the file may close or move its one.
+    pub fn open(path: &Path) -> std::io::Result<RawFile> {
+        Ok(RawFile {
+            path: path.to_path_buf(),
+            file: std::fs::File::open(path)?,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The record at `offset`, checked against the hash taken when it was loaded: a file
+    /// rewritten since (truncated, rotated in place) gives an error, never another record.
+    pub fn read(&self, offset: u64, len: u32, hash: u32) -> Result<String, String> {
+        let mut buf = vec![0; len as usize];
+        read_exact_at(&self.file, &mut buf, offset).map_err(|e| {
+            format!(
+                "the raw record cannot be read back from {}: {e}",
+                self.path.display()
+            )
+        })?;
+        if record_hash(&buf) != hash {
+            return Err(format!(
+                "the raw record is no longer in {}: the file changed since it was loaded",
+                self.path.display()
+            ));
+        }
+        // A record is only kept by offset when it is valid UTF-8 (see `PackedBatch`).
+        String::from_utf8(buf).map_err(|_| {
+            format!(
+                "the raw record in {} is no longer text: the file changed since it was loaded",
+                self.path.display()
+            )
+        })
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = file;
+    f.seek(SeekFrom::Start(offset))?;
+    f.read_exact(buf)
+}
+
+/// The hash a record kept by offset is checked against: the same on every run and thread.
+pub fn record_hash(bytes: &[u8]) -> u32 {
+    foldhash::fast::FixedState::with_seed(0x6361_7365_6669_6c65).hash_one(bytes) as u32
+}
+
+/// A raw record as the store holds it.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum RawAt {
+    Text(super::interner::Span),
+    File {
+        file: u16,
+        len: u32,
+        hash: u32,
+        offset: u64,
+    },
+}
+
+/// The text of a record that could not be read back, shown in its place.
+pub fn unavailable(reason: &str) -> Cow<'static, str> {
+    Cow::Owned(format!("(raw record unavailable: {reason})"))
+}
