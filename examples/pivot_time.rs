@@ -38,6 +38,18 @@ fn main() {
         None => casefile::demo::load(),
     };
     let store = &loaded.store;
+    let parts = store.footprint();
+    let total: usize = parts.iter().map(|(_, b)| b).sum();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss: Vec<&str> = status
+        .lines()
+        .filter(|l| l.starts_with("VmRSS") || l.starts_with("VmHWM"))
+        .collect();
+    println!("process memory: {}", rss.join(", "));
+    println!("store footprint: {} MB", total >> 20);
+    for (part, bytes) in parts {
+        println!("  {part:<36} {:>6} MB", bytes >> 20);
+    }
     let span = store.time_span().unwrap_or(TimeRange::ALL);
     let mid = Timestamp(span.start.0 / 2 + span.end.0 / 2);
     let hour = TimeRange::new(mid, Timestamp(mid.0 + 3_600 * 1_000_000_000));

@@ -372,7 +372,7 @@ fn attack_steps_happen_in_causal_order() {
     let download = first(store, "curl downloads the miner", |e| {
         in_c(e)
             && e.process()
-                .and_then(|p| p.cmdline.as_deref())
+                .and_then(|p| p.cmdline())
                 .is_some_and(|c| c.contains("curl") && c.contains("xmrig"))
     });
     let miner = first(store, "the miner is executed", |e| {
@@ -414,22 +414,22 @@ fn attack_steps_happen_in_causal_order() {
         );
     }
     // The processes form one tree: cat, curl and xmrig are children of the shell.
-    let shell_pid = shell.process().and_then(|p| p.pid).expect("shell pid");
+    let shell_pid = shell.process().and_then(|p| p.pid()).expect("shell pid");
     for (what, e) in [("cat", shadow), ("curl", download), ("xmrig", miner)] {
         let p = e
             .process()
             .unwrap_or_else(|| panic!("{what} has no process"));
         assert_eq!(
-            p.ppid,
+            p.ppid(),
             Some(shell_pid),
             "{what} is not a child of the shell"
         );
-        assert_eq!(p.name.as_deref(), Some(what));
+        assert_eq!(p.name(), Some(what));
     }
     // The C2 connection is made by the miner's own process.
     assert_eq!(
-        c2.process().and_then(|p| p.pid),
-        miner.process().and_then(|p| p.pid)
+        c2.process().and_then(|p| p.pid()),
+        miner.process().and_then(|p| p.pid())
     );
 }
 

@@ -98,7 +98,7 @@ pub fn build(store: &Store, positions: &[u32]) -> Vec<(Scope, ProcessForest)> {
     for &pos in positions {
         let Some(e) = store.get(pos) else { continue };
         let Some(p) = e.process() else { continue };
-        let Some(pid) = p.pid.filter(|pid| *pid >= 0) else {
+        let Some(pid) = p.pid().filter(|pid| *pid >= 0) else {
             continue;
         };
         let Some(scope) = scope_of(&e) else { continue };
@@ -110,7 +110,7 @@ pub fn build(store: &Store, positions: &[u32]) -> Vec<(Scope, ProcessForest)> {
             .find(|(k, _)| *k == EntityKey::User)
             .map(|(_, v)| v.to_string());
         // Which node is this process?
-        let existing = match &p.entity_id {
+        let existing = match p.entity_id() {
             Some(id) => entities.get(id).copied(),
             None => pids
                 .get(&pid)
@@ -119,9 +119,9 @@ pub fn build(store: &Store, positions: &[u32]) -> Vec<(Scope, ProcessForest)> {
                     let node = &forest.nodes[n];
                     // The same process unless the parent differs (the PID was reused).
                     node.placeholder
-                        || p.ppid.is_none()
+                        || p.ppid().is_none()
                         || node.ppid.is_none()
-                        || node.ppid == p.ppid
+                        || node.ppid == p.ppid()
                 }),
         };
         let index = match existing {
@@ -131,23 +131,25 @@ pub fn build(store: &Store, positions: &[u32]) -> Vec<(Scope, ProcessForest)> {
                     node.placeholder = false;
                     node.first_seen = e.ts();
                 }
-                if let Some(name) = &p.name {
-                    node.name = name.clone();
+                if let Some(name) = p.name() {
+                    node.name = name.to_string();
                 }
-                node.cmdline = p.cmdline.clone().or(node.cmdline.take());
+                node.cmdline = p.cmdline().map(str::to_string).or(node.cmdline.take());
                 node.user = user.or(node.user.take());
-                node.ppid = node.ppid.or(p.ppid);
+                node.ppid = node.ppid.or(p.ppid());
                 node.events.push(pos);
                 n
             }
             None => {
                 forest.nodes.push(ProcessNode {
                     pid,
-                    ppid: p.ppid,
-                    name: p.name.clone().unwrap_or_else(|| format!("pid {pid}")),
+                    ppid: p.ppid(),
+                    name: p
+                        .name()
+                        .map_or_else(|| format!("pid {pid}"), str::to_string),
                     user,
-                    cmdline: p.cmdline.clone(),
-                    entity_id: p.entity_id.clone(),
+                    cmdline: p.cmdline().map(str::to_string),
+                    entity_id: p.entity_id().map(str::to_string),
                     first_seen: e.ts(),
                     events: vec![pos],
                     placeholder: false,
@@ -156,8 +158,8 @@ pub fn build(store: &Store, positions: &[u32]) -> Vec<(Scope, ProcessForest)> {
                 });
                 let n = forest.nodes.len() - 1;
                 pids.entry(pid).or_default().push(n);
-                if let Some(id) = &p.entity_id {
-                    entities.insert(id.clone(), n);
+                if let Some(id) = p.entity_id() {
+                    entities.insert(id.to_string(), n);
                 }
                 n
             }
@@ -176,9 +178,8 @@ pub fn build(store: &Store, positions: &[u32]) -> Vec<(Scope, ProcessForest)> {
                     pid: ppid,
                     ppid: None,
                     name: p
-                        .parent_name
-                        .clone()
-                        .unwrap_or_else(|| format!("pid {ppid}")),
+                        .parent_name()
+                        .map_or_else(|| format!("pid {ppid}"), str::to_string),
                     user: None,
                     cmdline: None,
                     entity_id: None,

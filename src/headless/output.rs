@@ -18,7 +18,7 @@ struct EventLine<'a> {
     message: &'a str,
     entities: crate::model::Entities,
     #[serde(skip_serializing_if = "Option::is_none")]
-    process: Option<&'a crate::model::Process>,
+    process: Option<crate::model::Process>,
     tags: Vec<&'a str>,
     /// Security-signal categories, kept apart from the entities of SPEC §3.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -80,7 +80,7 @@ pub fn event_json_line(e: &EventRef<'_>) -> String {
             .filter(|(k, _)| *k != EntityKey::Category)
             .map(|(k, v)| (k, v.to_string()))
             .collect(),
-        process: e.process(),
+        process: e.process().map(|p| p.to_process()),
         tags: e.tags().collect(),
         categories: e
             .entities()

@@ -1,38 +1,78 @@
-use foldhash::HashMap;
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
 
 /// A handle to an interned string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sym(u32);
 
-/// Each distinct string stored once: source names, entity values, tags.
+impl Sym {
+    pub(super) fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// "No string", for optional fields held as symbols.
+    pub const NONE: Sym = Sym(u32::MAX);
+}
+
+/// Each distinct string stored once, in one buffer: source names, titles, entity values, tags,
+/// process names and command lines. The hash seed is random per process: the strings are
+/// attacker-written, so crafted collisions must not be possible.
 #[derive(Debug, Default)]
 pub struct Interner {
-    ids: HashMap<Box<str>, Sym>,
-    strings: Vec<Box<str>>,
+    hasher: RandomState,
+    table: HashTable<Sym>,
+    spans: Vec<Span>,
+    buf: String,
 }
 
 impl Interner {
     pub fn intern(&mut self, s: &str) -> Sym {
-        if let Some(&sym) = self.ids.get(s) {
+        let hash = self.hasher.hash_one(s);
+        let (buf, spans) = (&self.buf, &self.spans);
+        let text = |sym: &Sym| span_text(buf, spans[sym.0 as usize]);
+        if let Some(&sym) = self.table.find(hash, |sym| text(sym) == s) {
             return sym;
         }
-        let sym = Sym(self.strings.len() as u32);
-        self.strings.push(s.into());
-        self.ids.insert(s.into(), sym);
+        let sym = Sym(self.spans.len() as u32);
+        self.spans.push(push_span(&mut self.buf, s));
+        let (hasher, buf, spans) = (&self.hasher, &self.buf, &self.spans);
+        self.table.insert_unique(hash, sym, |sym| {
+            hasher.hash_one(span_text(buf, spans[sym.0 as usize]))
+        });
         sym
     }
 
     pub fn lookup(&self, s: &str) -> Option<Sym> {
-        self.ids.get(s).copied()
+        let hash = self.hasher.hash_one(s);
+        self.table
+            .find(hash, |sym| self.resolve(*sym) == s)
+            .copied()
     }
 
+    /// The string of a symbol; "" for [`Sym::NONE`].
     pub fn resolve(&self, sym: Sym) -> &str {
-        &self.strings[sym.0 as usize]
+        self.spans
+            .get(sym.0 as usize)
+            .map_or("", |span| span_text(&self.buf, *span))
+    }
+
+    /// The string of a symbol, `None` for [`Sym::NONE`].
+    pub fn resolve_opt(&self, sym: Sym) -> Option<&str> {
+        (sym != Sym::NONE).then(|| self.resolve(sym))
+    }
+
+    /// Approximate bytes held.
+    pub fn footprint(&self) -> usize {
+        self.buf.capacity()
+            + self.spans.capacity() * std::mem::size_of::<Span>()
+            + self.table.capacity() * (std::mem::size_of::<Sym>() + 1)
     }
 }
 
-/// Unique text (titles, messages, raw records) appended to one buffer and addressed by span,
-/// so a million events cost a million spans instead of three million allocations.
+/// Unique text (messages, raw records with no file behind them) appended to one buffer and
+/// addressed by span, so a million events cost a million spans instead of a million
+/// allocations.
 #[derive(Debug, Default)]
 pub struct TextArena {
     buf: String,
@@ -44,23 +84,35 @@ pub struct Span {
     len: u32,
 }
 
+fn push_span(buf: &mut String, s: &str) -> Span {
+    // A single field over 4 GiB is truncated at a char boundary rather than wrapping.
+    let mut end = s.len().min(u32::MAX as usize);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let span = Span {
+        start: buf.len() as u64,
+        len: end as u32,
+    };
+    buf.push_str(&s[..end]);
+    span
+}
+
+fn span_text(buf: &str, span: Span) -> &str {
+    let start = span.start as usize;
+    &buf[start..start + span.len as usize]
+}
+
 impl TextArena {
     pub fn push(&mut self, s: &str) -> Span {
-        // A single field over 4 GiB is truncated at a char boundary rather than wrapping.
-        let mut end = s.len().min(u32::MAX as usize);
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        let span = Span {
-            start: self.buf.len() as u64,
-            len: end as u32,
-        };
-        self.buf.push_str(&s[..end]);
-        span
+        push_span(&mut self.buf, s)
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
     }
 
     pub fn get(&self, span: Span) -> &str {
-        let start = span.start as usize;
-        &self.buf[start..start + span.len as usize]
+        span_text(&self.buf, span)
     }
 }

@@ -6,6 +6,8 @@ mod histogram;
 mod interner;
 mod packed;
 mod pivot;
+mod postings;
+mod process;
 mod raw;
 mod search;
 
@@ -13,14 +15,14 @@ pub use histogram::Histogram;
 pub use interner::Sym;
 pub use packed::{EventBuilder, PackedBatch, PackedRef, ProcessParts};
 pub use pivot::Pivot;
+pub use process::ProcessRef;
 pub use raw::RawFile;
 pub use search::SearchJob;
 
 use crate::model::{
-    Category, Entities, EntityKey, Event, EventKind, Process, Series, Severity, SourceKind,
-    TimeRange, Timestamp,
+    Category, Entities, EntityKey, Event, EventKind, Series, Severity, SourceKind, TimeRange,
+    Timestamp,
 };
-use foldhash::HashMap;
 use interner::{Interner, TextArena};
 use raw::RawAt;
 use std::borrow::Cow;
@@ -50,7 +52,8 @@ struct Row {
     kind: EventKind,
     severity: Severity,
     source_name: Sym,
-    title: interner::Span,
+    /// Interned: titles (Falco rules, alert names) repeat.
+    title: Sym,
     message: interner::Span,
     raw: RawAt,
     entities_at: u32,
@@ -70,9 +73,9 @@ pub struct Store {
     text: TextArena,
     entity_pairs: Vec<(EntityKey, Sym)>,
     tag_syms: Vec<Sym>,
-    processes: Vec<Process>,
+    processes: Vec<process::ProcessRow>,
     /// Positions (into `rows`, so in time order) of the events that carry each entity.
-    postings: HashMap<(EntityKey, Sym), Vec<u32>>,
+    postings: postings::Postings,
     /// The distinct values seen for each key, for pivots that match by rule (prefix, digest)
     /// and for completion.
     values_by_key: [Vec<Sym>; EntityKey::ALL.len()],
@@ -107,7 +110,7 @@ impl<'a> EventRef<'a> {
         self.store.strings.resolve(self.row.source_name)
     }
     pub fn title(&self) -> &'a str {
-        self.store.text.get(self.row.title)
+        self.store.strings.resolve(self.row.title)
     }
     pub fn message(&self) -> &'a str {
         self.store.text.get(self.row.message)
@@ -147,8 +150,12 @@ impl<'a> EventRef<'a> {
             .iter()
             .map(move |s| store.strings.resolve(*s))
     }
-    pub fn process(&self) -> Option<&'a Process> {
-        self.store.processes.get(self.row.process as usize)
+    pub fn process(&self) -> Option<ProcessRef<'a>> {
+        let row = self.store.processes.get(self.row.process as usize)?;
+        Some(ProcessRef {
+            row,
+            strings: &self.store.strings,
+        })
     }
 
     /// The event as an owned value, for output and export.
@@ -165,7 +172,7 @@ impl<'a> EventRef<'a> {
                 .entities()
                 .map(|(k, v)| (k, v.to_string()))
                 .collect::<Entities>(),
-            process: self.process().cloned(),
+            process: self.process().map(|p| p.to_process()),
             tags: self.tags().map(str::to_string).collect(),
             raw: self.raw().into_owned(),
         }
@@ -340,11 +347,8 @@ impl Store {
         for pos in k..self.rows.len() {
             let row = self.rows[pos];
             let at = row.entities_at as usize;
-            for &pair in &self.entity_pairs[at..at + row.entities_len as usize] {
-                if let Some(list) = self.postings.get_mut(&pair) {
-                    let keep = list.partition_point(|&p| (p as usize) < k);
-                    list.truncate(keep);
-                }
+            for &(key, sym) in &self.entity_pairs[at..at + row.entities_len as usize] {
+                self.postings.truncate_from(key, sym, k as u32);
             }
         }
     }
@@ -362,7 +366,8 @@ impl Store {
         }
         let process = match e.process {
             Some(p) => {
-                self.processes.push(p);
+                let row = process::ProcessRow::new((&p).into(), &mut self.strings);
+                self.processes.push(row);
                 (self.processes.len() - 1) as u32
             }
             None => u32::MAX,
@@ -376,7 +381,7 @@ impl Store {
             kind: e.kind,
             severity: e.severity,
             source_name: self.strings.intern(&e.source_name),
-            title: self.text.push(&e.title),
+            title: self.strings.intern(&e.title),
             message: self.text.push(&e.message),
             raw: RawAt::Text(self.text.push(&e.raw)),
             entities_at,
@@ -415,15 +420,8 @@ impl Store {
         }
         let process = match e.process() {
             Some(p) => {
-                self.processes.push(Process {
-                    pid: p.pid,
-                    ppid: p.ppid,
-                    name: p.name.map(str::to_string),
-                    cmdline: p.cmdline.map(str::to_string),
-                    exe: p.exe.map(str::to_string),
-                    parent_name: p.parent_name.map(str::to_string),
-                    entity_id: p.entity_id.map(str::to_string),
-                });
+                let row = process::ProcessRow::new(p, &mut self.strings);
+                self.processes.push(row);
                 (self.processes.len() - 1) as u32
             }
             None => u32::MAX,
@@ -448,7 +446,7 @@ impl Store {
             kind: e.kind(),
             severity: e.severity(),
             source_name,
-            title: self.text.push(e.title()),
+            title: self.strings.intern(e.title()),
             message: self.text.push(e.message()),
             raw,
             entities_at,
@@ -466,14 +464,8 @@ impl Store {
         let at = row.entities_at as usize;
         for i in at..at + row.entities_len as usize {
             let (key, sym) = self.entity_pairs[i];
-            match self.postings.entry((key, sym)) {
-                std::collections::hash_map::Entry::Occupied(mut list) => {
-                    list.get_mut().push(pos as u32)
-                }
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(vec![pos as u32]);
-                    self.values_by_key[key.index()].push(sym);
-                }
+            if self.postings.push(key, sym, pos as u32) {
+                self.values_by_key[key.index()].push(sym);
             }
         }
     }
@@ -497,7 +489,7 @@ impl Store {
                 if let Some(list) = self
                     .strings
                     .lookup(&value)
-                    .and_then(|sym| self.postings.get(&(key, sym)))
+                    .and_then(|sym| self.postings.get(key, sym))
                 {
                     lists.push(&list[clip(list)]);
                 }
@@ -508,7 +500,7 @@ impl Store {
             }
             for &sym in &self.values_by_key[key.index()] {
                 if pivot.accepts(key, self.strings.resolve(sym)) {
-                    if let Some(list) = self.postings.get(&(key, sym)) {
+                    if let Some(list) = self.postings.get(key, sym) {
                         lists.push(&list[clip(list)]);
                     }
                 }
@@ -580,8 +572,29 @@ impl Store {
     pub fn entity_count(&self, key: EntityKey, value: &str) -> usize {
         self.strings
             .lookup(value)
-            .and_then(|sym| self.postings.get(&(key, sym)))
-            .map_or(0, Vec::len)
+            .and_then(|sym| self.postings.get(key, sym))
+            .map_or(0, <[u32]>::len)
+    }
+
+    /// Approximate bytes held by each part of the store, for measuring (`examples/`).
+    pub fn footprint(&self) -> Vec<(&'static str, usize)> {
+        use std::mem::size_of;
+        vec![
+            ("rows", self.rows.capacity() * size_of::<Row>()),
+            ("text (titles, messages, raw text)", self.text.capacity()),
+            (
+                "entity pairs",
+                self.entity_pairs.capacity() * size_of::<(EntityKey, Sym)>(),
+            ),
+            ("tags", self.tag_syms.capacity() * size_of::<Sym>()),
+            (
+                "processes",
+                self.processes.capacity() * size_of::<process::ProcessRow>(),
+            ),
+            ("postings", self.postings.footprint()),
+            ("interned strings", self.strings.footprint()),
+            ("arrival index", self.pos_of_id.capacity() * 4),
+        ]
     }
 
     /// Event counts per source.

@@ -73,20 +73,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
     }
     if let Some(p) = e.process() {
         let mut s = String::new();
-        if let Some(n) = &p.name {
+        if let Some(n) = p.name() {
             s.push_str(n);
         }
-        if let Some(pid) = p.pid {
+        if let Some(pid) = p.pid() {
             s.push_str(&format!(" pid {pid}"));
         }
-        if let Some(ppid) = p.ppid {
+        if let Some(ppid) = p.ppid() {
             s.push_str(&format!(" ppid {ppid}"));
         }
-        if let Some(parent) = &p.parent_name {
+        if let Some(parent) = p.parent_name() {
             s.push_str(&format!(" parent {parent}"));
         }
         lines.push(field("process", s.trim()));
-        if let Some(cmd) = &p.cmdline {
+        if let Some(cmd) = p.cmdline() {
             lines.push(field("cmdline", cmd));
         }
     }

@@ -1,0 +1,92 @@
+//! Processes as the store holds them: a pid, a parent pid and interned strings, 40 bytes
+//! whatever the command line's length (a million Falco events repeat a few thousand).
+
+use super::interner::{Interner, Sym};
+use super::packed::ProcessParts;
+use crate::model::Process;
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ProcessRow {
+    /// `i64::MIN` when unknown.
+    pid: i64,
+    ppid: i64,
+    name: Sym,
+    cmdline: Sym,
+    exe: Sym,
+    parent_name: Sym,
+    entity_id: Sym,
+}
+
+const NO_PID: i64 = i64::MIN;
+
+impl ProcessRow {
+    pub(super) fn new(p: ProcessParts<'_>, strings: &mut Interner) -> ProcessRow {
+        let mut sym = |s: Option<&str>| s.map_or(Sym::NONE, |s| strings.intern(s));
+        ProcessRow {
+            pid: p.pid.unwrap_or(NO_PID),
+            ppid: p.ppid.unwrap_or(NO_PID),
+            name: sym(p.name),
+            cmdline: sym(p.cmdline),
+            exe: sym(p.exe),
+            parent_name: sym(p.parent_name),
+            entity_id: sym(p.entity_id),
+        }
+    }
+}
+
+/// A borrowed view of a stored process.
+#[derive(Clone, Copy)]
+pub struct ProcessRef<'a> {
+    pub(super) row: &'a ProcessRow,
+    pub(super) strings: &'a Interner,
+}
+
+impl<'a> ProcessRef<'a> {
+    pub fn pid(&self) -> Option<i64> {
+        (self.row.pid != NO_PID).then_some(self.row.pid)
+    }
+    pub fn ppid(&self) -> Option<i64> {
+        (self.row.ppid != NO_PID).then_some(self.row.ppid)
+    }
+    pub fn name(&self) -> Option<&'a str> {
+        self.strings.resolve_opt(self.row.name)
+    }
+    pub fn cmdline(&self) -> Option<&'a str> {
+        self.strings.resolve_opt(self.row.cmdline)
+    }
+    pub fn exe(&self) -> Option<&'a str> {
+        self.strings.resolve_opt(self.row.exe)
+    }
+    pub fn parent_name(&self) -> Option<&'a str> {
+        self.strings.resolve_opt(self.row.parent_name)
+    }
+    pub fn entity_id(&self) -> Option<&'a str> {
+        self.strings.resolve_opt(self.row.entity_id)
+    }
+
+    pub fn to_process(&self) -> Process {
+        Process {
+            pid: self.pid(),
+            ppid: self.ppid(),
+            name: self.name().map(str::to_string),
+            cmdline: self.cmdline().map(str::to_string),
+            exe: self.exe().map(str::to_string),
+            parent_name: self.parent_name().map(str::to_string),
+            entity_id: self.entity_id().map(str::to_string),
+        }
+    }
+}
+
+impl<'a> From<&'a Process> for ProcessParts<'a> {
+    fn from(p: &'a Process) -> Self {
+        ProcessParts {
+            pid: p.pid,
+            ppid: p.ppid,
+            name: p.name.as_deref(),
+            cmdline: p.cmdline.as_deref(),
+            exe: p.exe.as_deref(),
+            parent_name: p.parent_name.as_deref(),
+            entity_id: p.entity_id.as_deref(),
+        }
+    }
+}
