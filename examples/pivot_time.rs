@@ -76,4 +76,30 @@ fn main() {
     );
     time(store, "user=root, one hour", &q(&["user=root"], hour));
     time(store, "user!=root", &q(&["user!=root"], TimeRange::ALL));
+    time_search(store, "needle");
+    time_search(store, "shadow");
+}
+
+/// The TUI's search: slices of `SEARCH_SLICE` events between keystrokes. Prints the time of the
+/// first slice (what a user waits for before results start to show) and of the whole search.
+fn time_search(store: &Store, text: &str) {
+    let all: Vec<u32> = (0..store.len() as u32).collect();
+    let mut job = casefile::store::SearchJob::new(text, all);
+    let t = Instant::now();
+    let mut done = job.step(store, casefile::app::SEARCH_SLICE);
+    let first = t.elapsed();
+    let found_first = job.results().len();
+    let mut slices = 1;
+    let mut worst = first;
+    while !done {
+        let s = Instant::now();
+        done = job.step(store, casefile::app::SEARCH_SLICE);
+        worst = worst.max(s.elapsed());
+        slices += 1;
+    }
+    println!(
+        "search {text:?}: first slice {first:?} ({found_first} found), {slices} slices (worst {worst:?}), all {:?}, {} found",
+        t.elapsed(),
+        job.results().len()
+    );
 }

@@ -100,7 +100,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The first screen, and whatever loading draws, before any step is counted.
     let first = wait_quiet(&seen, Duration::from_millis(1500), Duration::from_secs(120));
-    println!("{binary} {}: first screen and loading {first} B", args.join(" "));
+    println!(
+        "{binary} {}: first screen and loading {first} B",
+        args.join(" ")
+    );
     let mut per_step = Vec::with_capacity(steps);
     let mut before = first;
     for _ in 0..steps {

@@ -50,6 +50,10 @@ impl SearchJob {
             end -= 1;
         }
         let text = &text[..end];
+        let span = 2 * self.query.chars().count();
+        if !may_match_within(text, &self.query, span) {
+            return false;
+        }
         if self.matcher.fuzzy_match(text, &self.query).is_none() {
             return false;
         }
@@ -57,7 +61,7 @@ impl SearchJob {
             return false;
         };
         match (idx.first(), idx.last()) {
-            (Some(a), Some(b)) => b - a <= 2 * self.query.chars().count(),
+            (Some(a), Some(b)) => b - a <= span,
             _ => true,
         }
     }
@@ -84,5 +88,65 @@ impl SearchJob {
     /// Progress as (examined, total).
     pub fn progress(&self) -> (usize, usize) {
         (self.next, self.candidates.len())
+    }
+}
+
+/// A quick test that rules out most texts before the fuzzy matcher's score matrix is built:
+/// whether the query's letters occur in order within `span + 1` consecutive characters (which
+/// any match the search keeps must do). Case-insensitive unless the query has an uppercase
+/// letter, as the matcher's smart case is. Texts or queries beyond ASCII are left to the
+/// matcher (`true`), so this never rules out a match the matcher would keep.
+fn may_match_within(text: &str, query: &str, span: usize) -> bool {
+    if !text.is_ascii() || !query.is_ascii() || query.is_empty() {
+        return true;
+    }
+    let (text, query) = (text.as_bytes(), query.as_bytes());
+    let exact = query.iter().any(u8::is_ascii_uppercase);
+    let same = |a: u8, b: u8| {
+        if exact {
+            a == b
+        } else {
+            a.eq_ignore_ascii_case(&b)
+        }
+    };
+    for start in 0..text.len() {
+        if !same(text[start], query[0]) {
+            continue;
+        }
+        let last = (start + span).min(text.len() - 1);
+        let mut q = 1;
+        for &c in &text[start + 1..=last] {
+            if q == query.len() {
+                break;
+            }
+            if same(c, query[q]) {
+                q += 1;
+            }
+        }
+        if q == query.len() {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_match_within;
+
+    #[test]
+    fn the_quick_test_keeps_every_close_match_and_drops_far_ones() {
+        assert!(may_match_within("cat /etc/shadow", "shadow", 12));
+        assert!(may_match_within("cat /etc/SHADOW", "shadow", 12));
+        assert!(!may_match_within("cat /etc/shadow", "Shadow", 12));
+        assert!(may_match_within("xmrig -o pool", "xmrg", 8));
+        // The letters are there, in order, but spread over a whole line.
+        assert!(!may_match_within(
+            "eXec in Mount then ReadIng a file",
+            "xmrig",
+            10
+        ));
+        assert!(!may_match_within("", "a", 2));
+        assert!(may_match_within("ünïcode", "x", 2), "left to the matcher");
     }
 }
