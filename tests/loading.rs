@@ -290,3 +290,39 @@ fn events_read_twice_by_overlapping_tasks_are_held_once() {
     });
     assert_eq!(data.store.len(), 4);
 }
+
+#[test]
+fn raw_records_are_read_back_from_their_file_and_a_rewritten_file_says_so() {
+    let dir = std::env::temp_dir().join(format!("casefile-raw-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("falco.jsonl");
+    let line = |n: u32| {
+        format!(
+            r#"{{"time":"2026-11-20T12:00:0{n}Z","rule":"rule-{n}","priority":"Notice","output":"out {n}","output_fields":{{"user.name":"u{n}"}}}}"#
+        )
+    };
+    std::fs::write(&path, format!("{}\n  {}\n", line(1), line(2))).unwrap();
+    let mut loaded = Loaded::default();
+    load::falco_input(&mut loaded, path.to_str().unwrap(), &EntityTable::falco()).unwrap();
+    assert_eq!(loaded.store.len(), 2);
+    for (pos, n) in [(0, 1), (1, 2)] {
+        let e = loaded.store.get(pos).unwrap();
+        assert_eq!(e.raw_checked().unwrap(), line(n));
+        assert_eq!(e.to_event().raw, line(n));
+    }
+    // Rewritten in place (same length, other bytes): never another record in its place.
+    let rewritten = format!("{}\n  {}\n", line(1), line(2)).replace("rule-2", "rule-9");
+    std::fs::write(&path, rewritten).unwrap();
+    let e = loaded.store.get(1).unwrap();
+    let err = e.raw_checked().unwrap_err();
+    assert!(err.contains("changed since it was loaded"), "{err}");
+    assert!(
+        e.raw().starts_with("(raw record unavailable:"),
+        "{}",
+        e.raw()
+    );
+    // The untouched record is still read back.
+    assert_eq!(loaded.store.get(0).unwrap().raw_checked().unwrap(), line(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
