@@ -687,3 +687,46 @@ fn a_signature_spelled_any_other_way_is_refused() {
         );
     }
 }
+
+/// A Falco file rewritten after it was loaded: its raw records cannot be read back, and an
+/// export says so instead of writing a bundle without them.
+#[test]
+fn an_export_stops_when_a_raw_record_cannot_be_read_back() {
+    let path = temp("rewritten.jsonl");
+    let line = r#"{"time":"2026-11-20T12:00:01Z","rule":"Terminal shell in container","priority":"Notice","output":"o","output_fields":{"user.name":"u"}}"#;
+    std::fs::write(&path, format!("{line}\n")).unwrap();
+    let mut loaded = casefile::load::Loaded::default();
+    casefile::load::falco_input(
+        &mut loaded,
+        path.to_str().unwrap(),
+        &casefile::sources::EntityTable::falco(),
+    )
+    .unwrap();
+    let positions = loaded.store.select(&Query::default());
+    let case = |loaded: &casefile::load::Loaded| -> Result<Vec<u8>, String> {
+        let case = Case {
+            store: &loaded.store,
+            positions: &positions,
+            series: Vec::new(),
+            reports: &loaded.reports,
+            selection: Selection::default(),
+            history: PivotHistory::default(),
+            marks: Vec::new(),
+            chains: &[],
+        };
+        build(&case, CREATED, &Redactor::default(), &mut |_| true).map(|(b, _)| b)
+    };
+    // Read back intact: the bundle holds the record itself.
+    let out = temp("rewritten.casefile");
+    std::fs::write(&out, case(&loaded).unwrap()).unwrap();
+    let (reloaded, _) = open::load(&out).unwrap();
+    assert_eq!(reloaded.store.get(0).unwrap().raw_checked().unwrap(), line);
+    // Rewritten in place: the export fails and names the event and the file.
+    std::fs::write(&path, format!("{}\n", line.replace("shell", "SHELL"))).unwrap();
+    let err = case(&loaded).unwrap_err();
+    assert!(
+        err.contains("cannot be exported") && err.contains("changed since it was loaded"),
+        "{err}"
+    );
+    let _ = std::fs::remove_file(&path);
+}

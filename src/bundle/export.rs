@@ -142,7 +142,14 @@ impl ExportJob {
                 continue;
             };
             let seq = self.seq_of.len() as u64;
-            let mut event = e.to_event();
+            // A record that cannot be read back stops the export: a bundle is evidence.
+            let mut event = e.to_event_checked().map_err(|err| {
+                format!(
+                    "the event of {} ({}) cannot be exported: {err}",
+                    e.ts().to_rfc3339(),
+                    crate::sanitize::line(e.source_name())
+                )
+            })?;
             self.redactor.event(&mut event, &mut self.redacted);
             *self
                 .by_source

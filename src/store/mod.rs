@@ -158,8 +158,23 @@ impl<'a> EventRef<'a> {
         })
     }
 
-    /// The event as an owned value, for output and export.
+    /// The event as an owned value, for output; a raw record that cannot be read back says
+    /// why in its place.
     pub fn to_event(&self) -> Event {
+        let mut e = self.without_raw();
+        e.raw = self.raw().into_owned();
+        e
+    }
+
+    /// The event as an owned value, or why its raw record cannot be read back: what goes
+    /// into a bundle must be the record itself.
+    pub fn to_event_checked(&self) -> Result<Event, String> {
+        let mut e = self.without_raw();
+        e.raw = self.raw_checked()?.into_owned();
+        Ok(e)
+    }
+
+    fn without_raw(&self) -> Event {
         Event {
             ts: self.ts(),
             source: self.source(),
@@ -174,7 +189,7 @@ impl<'a> EventRef<'a> {
                 .collect::<Entities>(),
             process: self.process().map(|p| p.to_process()),
             tags: self.tags().map(str::to_string).collect(),
-            raw: self.raw().into_owned(),
+            raw: String::new(),
         }
     }
 }
