@@ -82,7 +82,7 @@ impl<R: Read> Chunker<R> {
         let mut cut_last = false;
         if !self.done && data.last() != Some(&b'\n') {
             // Finish the last line, up to the longest line kept.
-            let line_start = data.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let line_start = memchr::memrchr(b'\n', &data).map_or(0, |i| i + 1);
             let room = MAX_LINE.saturating_sub(data.len() - line_start);
             let mut rest = Vec::new();
             match read_line_capped(&mut self.reader, &mut rest, room)? {
@@ -96,7 +96,7 @@ impl<R: Read> Chunker<R> {
             return Ok(None);
         }
         let lines =
-            data.iter().filter(|&&b| b == b'\n').count() + usize::from(data.last() != Some(&b'\n'));
+            memchr::memchr_iter(b'\n', &data).count() + usize::from(data.last() != Some(&b'\n'));
         let chunk = Chunk {
             seq: self.seq,
             offset,
@@ -129,10 +129,7 @@ fn parse_chunk(chunk: &Chunk, how: &ReadAs) -> (PackedBatch, LineStats) {
     let mut line_no = chunk.first_line;
     let data = &chunk.data;
     while start < data.len() {
-        let end = data[start..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(data.len(), |i| start + i);
+        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
         let is_last = end + 1 >= data.len();
         let line = &data[start..end];
         if is_last && chunk.cut_last {
