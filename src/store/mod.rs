@@ -2,6 +2,7 @@
 //! with interned and arena-held text, and an index from every entity to its events, so pivots
 //! and time windows are answered from the index and binary searches, never by a full scan.
 
+mod entity_pairs;
 mod histogram;
 mod interner;
 mod packed;
@@ -24,7 +25,7 @@ use crate::model::{
     Timestamp,
 };
 use interner::{Interner, TextArena};
-use raw::RawAt;
+use raw::{RawAt, RawPlace};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -54,7 +55,7 @@ struct Row {
     source_name: Sym,
     /// Interned: titles (Falco rules, alert names) repeat.
     title: Sym,
-    message: interner::Span,
+    message: interner::ShortSpan,
     raw: RawAt,
     entities_at: u32,
     entities_len: u16,
@@ -71,7 +72,7 @@ pub struct Store {
     rows: Vec<Row>,
     strings: Interner,
     text: TextArena,
-    entity_pairs: Vec<(EntityKey, Sym)>,
+    entity_pairs: entity_pairs::EntityPairs,
     tag_syms: Vec<Sym>,
     processes: Vec<process::ProcessRow>,
     /// Positions (into `rows`, so in time order) of the events that carry each entity.
@@ -113,7 +114,7 @@ impl<'a> EventRef<'a> {
         self.store.strings.resolve(self.row.title)
     }
     pub fn message(&self) -> &'a str {
-        self.store.text.get(self.row.message)
+        self.store.text.get_short(self.row.message)
     }
     /// The raw record, read back from its file when it was kept by offset; a record that
     /// cannot be read back any more says why in its place.
@@ -123,9 +124,9 @@ impl<'a> EventRef<'a> {
 
     /// The raw record, or why it cannot be read back (its file changed since it was loaded).
     pub fn raw_checked(&self) -> Result<Cow<'a, str>, String> {
-        match self.row.raw {
-            RawAt::Text(span) => Ok(Cow::Borrowed(self.store.text.get(span))),
-            RawAt::File {
+        match self.row.raw.place() {
+            RawPlace::Text(span) => Ok(Cow::Borrowed(self.store.text.get(span))),
+            RawPlace::File {
                 file,
                 len,
                 hash,
@@ -139,9 +140,10 @@ impl<'a> EventRef<'a> {
     pub fn entities(&self) -> impl Iterator<Item = (EntityKey, &'a str)> + 'a {
         let store = self.store;
         let at = self.row.entities_at as usize;
-        store.entity_pairs[at..at + self.row.entities_len as usize]
-            .iter()
-            .map(move |(k, s)| (*k, store.strings.resolve(*s)))
+        store
+            .entity_pairs
+            .range(at, self.row.entities_len as usize)
+            .map(move |(k, s)| (k, store.strings.resolve(s)))
     }
     pub fn tags(&self) -> impl Iterator<Item = &'a str> + 'a {
         let store = self.store;
@@ -362,7 +364,8 @@ impl Store {
         for pos in k..self.rows.len() {
             let row = self.rows[pos];
             let at = row.entities_at as usize;
-            for &(key, sym) in &self.entity_pairs[at..at + row.entities_len as usize] {
+            for i in at..at + row.entities_len as usize {
+                let (key, sym) = self.entity_pairs.get(i);
                 self.postings.truncate_from(key, sym, k as u32);
             }
         }
@@ -372,7 +375,7 @@ impl Store {
         let entities_at = self.entity_pairs.len() as u32;
         for (k, v) in e.entities.iter() {
             let sym = self.strings.intern(v);
-            self.entity_pairs.push((k, sym));
+            self.entity_pairs.push(k, sym);
         }
         let tags_at = self.tag_syms.len() as u32;
         for t in &e.tags {
@@ -397,8 +400,8 @@ impl Store {
             severity: e.severity,
             source_name: self.strings.intern(&e.source_name),
             title: self.strings.intern(&e.title),
-            message: self.text.push(&e.message),
-            raw: RawAt::Text(self.text.push(&e.raw)),
+            message: self.text.push_short(&e.message),
+            raw: RawAt::text(self.text.push(&e.raw)),
             entities_at,
             entities_len: (self.entity_pairs.len() as u32 - entities_at).min(u16::MAX as u32)
                 as u16,
@@ -418,15 +421,15 @@ impl Store {
         let entities_at = self.entity_pairs.len() as u32;
         for (k, v) in e.entities() {
             let sym = self.strings.intern(v);
-            self.entity_pairs.push((k, sym));
+            self.entity_pairs.push(k, sym);
         }
         if !categories.is_empty() {
             for c in categories {
                 let sym = self.strings.intern(c.as_str());
-                self.entity_pairs.push((EntityKey::Category, sym));
+                self.entity_pairs.push(EntityKey::Category, sym);
             }
             // Keys in order, as `Entities` keeps them (each key's values already are).
-            self.entity_pairs[entities_at as usize..].sort_by_key(|(k, _)| *k);
+            self.entity_pairs.sort_from_by_key(entities_at as usize);
         }
         let tags_at = self.tag_syms.len() as u32;
         for t in e.tags() {
@@ -442,15 +445,15 @@ impl Store {
             None => u32::MAX,
         };
         let raw = match (e.raw(), file) {
-            (packed::RawOfPacked::File { offset, len, hash }, Some(Some(file))) => RawAt::File {
-                file,
-                len,
-                hash,
-                offset,
-            },
-            (packed::RawOfPacked::Text(t), _) => RawAt::Text(self.text.push(t)),
-            // The file is past the store's limit: read the record now and keep it as text.
-            (packed::RawOfPacked::File { .. }, _) => RawAt::Text(self.text.push(&e.to_event().raw)),
+            (packed::RawOfPacked::Text(t), _) => RawAt::text(self.text.push(t)),
+            (packed::RawOfPacked::File { offset, len, hash }, Some(Some(file))) => {
+                match RawAt::file(file, offset, len, hash) {
+                    Some(at) => at,
+                    None => RawAt::text(self.text.push(&e.to_event().raw)),
+                }
+            }
+            // The file is past the store's limits: read the record now and keep it as text.
+            (packed::RawOfPacked::File { .. }, _) => RawAt::text(self.text.push(&e.to_event().raw)),
         };
         let id = self.pos_of_id.len() as u32;
         self.pos_of_id.push(u32::MAX);
@@ -462,7 +465,7 @@ impl Store {
             severity: e.severity(),
             source_name,
             title: self.strings.intern(e.title()),
-            message: self.text.push(e.message()),
+            message: self.text.push_short(e.message()),
             raw,
             entities_at,
             entities_len: (self.entity_pairs.len() as u32 - entities_at).min(u16::MAX as u32)
@@ -478,7 +481,7 @@ impl Store {
         self.pos_of_id[row.id as usize] = pos as u32;
         let at = row.entities_at as usize;
         for i in at..at + row.entities_len as usize {
-            let (key, sym) = self.entity_pairs[i];
+            let (key, sym) = self.entity_pairs.get(i);
             if self.postings.push(key, sym, pos as u32) {
                 self.values_by_key[key.index()].push(sym);
             }
@@ -597,10 +600,7 @@ impl Store {
         vec![
             ("rows", self.rows.capacity() * size_of::<Row>()),
             ("text (titles, messages, raw text)", self.text.capacity()),
-            (
-                "entity pairs",
-                self.entity_pairs.capacity() * size_of::<(EntityKey, Sym)>(),
-            ),
+            ("entity pairs", self.entity_pairs.footprint()),
             ("tags", self.tag_syms.capacity() * size_of::<Sym>()),
             (
                 "processes",

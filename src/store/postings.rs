@@ -10,6 +10,8 @@ pub(super) struct Postings {
     /// By symbol: its first slot, or `u32::MAX`.
     first: Vec<u32>,
     slots: Vec<Slot>,
+    /// The lists of the pairs carried by more than one event.
+    lists: Vec<Vec<u32>>,
 }
 
 #[derive(Debug)]
@@ -20,21 +22,14 @@ struct Slot {
     list: List,
 }
 
-#[derive(Debug)]
+/// A slot's positions: 8 bytes in the slot, and a vector elsewhere only when there are two
+/// or more (most values of a big incident, pids and container ids, are carried once).
+#[derive(Debug, Clone, Copy)]
 enum List {
     Empty,
     One(u32),
-    Many(Vec<u32>),
-}
-
-impl List {
-    fn as_slice(&self) -> &[u32] {
-        match self {
-            List::Empty => &[],
-            List::One(p) => std::slice::from_ref(p),
-            List::Many(v) => v,
-        }
-    }
+    /// An index into `lists`.
+    Many(u32),
 }
 
 impl Postings {
@@ -52,17 +47,25 @@ impl Postings {
 
     /// The positions carrying the pair, in the order they were added.
     pub(super) fn get(&self, key: EntityKey, sym: Sym) -> Option<&[u32]> {
-        self.slot(key, sym).map(|s| self.slots[s].list.as_slice())
+        let s = self.slot(key, sym)?;
+        Some(match &self.slots[s].list {
+            List::Empty => &[],
+            List::One(p) => std::slice::from_ref(p),
+            List::Many(i) => &self.lists[*i as usize],
+        })
     }
 
     /// Adds a position; true when the pair is new.
     pub(super) fn push(&mut self, key: EntityKey, sym: Sym, pos: u32) -> bool {
         if let Some(s) = self.slot(key, sym) {
             let list = &mut self.slots[s].list;
-            match list {
+            match *list {
                 List::Empty => *list = List::One(pos),
-                List::One(p) => *list = List::Many(vec![*p, pos]),
-                List::Many(v) => v.push(pos),
+                List::One(p) => {
+                    *list = List::Many(self.lists.len() as u32);
+                    self.lists.push(vec![p, pos]);
+                }
+                List::Many(i) => self.lists[i as usize].push(pos),
             }
             return false;
         }
@@ -85,9 +88,10 @@ impl Postings {
             return;
         };
         let list = &mut self.slots[s].list;
-        match list {
-            List::One(p) if *p >= k => *list = List::Empty,
-            List::Many(v) => {
+        match *list {
+            List::One(p) if p >= k => *list = List::Empty,
+            List::Many(i) => {
+                let v = &mut self.lists[i as usize];
                 let keep = v.partition_point(|&p| p < k);
                 v.truncate(keep);
             }
@@ -99,13 +103,7 @@ impl Postings {
     pub(super) fn footprint(&self) -> usize {
         self.first.capacity() * 4
             + self.slots.capacity() * std::mem::size_of::<Slot>()
-            + self
-                .slots
-                .iter()
-                .map(|s| match &s.list {
-                    List::Many(v) => v.capacity() * 4,
-                    _ => 0,
-                })
-                .sum::<usize>()
+            + self.lists.capacity() * std::mem::size_of::<Vec<u32>>()
+            + self.lists.iter().map(|v| v.capacity() * 4).sum::<usize>()
     }
 }

@@ -4,6 +4,7 @@
 //! instead of the 750 MB they take on disk. Records with no file behind them (stdin, HTTP)
 //! are kept as text.
 
+use super::interner::Span;
 use std::borrow::Cow;
 use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
@@ -72,19 +73,98 @@ pub fn record_hash(bytes: &[u8]) -> u32 {
     foldhash::fast::FixedState::with_seed(0x6361_7365_6669_6c65).hash_one(bytes) as u32
 }
 
-/// A raw record as the store holds it.
+/// Where a raw record is, as the store holds it: 16 bytes per row. `at` holds the file's number
+/// in its top 16 bits (all ones: the text arena) and the offset in the other 48.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum RawAt {
-    Text(super::interner::Span),
+pub(super) struct RawAt {
+    at: u64,
+    len: u32,
+    hash: u32,
+}
+
+/// A raw record's place, unpacked.
+pub(super) enum RawPlace {
+    Text(Span),
     File {
         file: u16,
+        offset: u64,
         len: u32,
         hash: u32,
-        offset: u64,
     },
+}
+
+const IN_TEXT: u64 = 0xFFFF;
+const OFFSET_BITS: u32 = 48;
+
+impl RawAt {
+    pub(super) fn text(span: Span) -> RawAt {
+        RawAt {
+            at: IN_TEXT << OFFSET_BITS | (span.start & ((1 << OFFSET_BITS) - 1)),
+            len: span.len,
+            hash: 0,
+        }
+    }
+
+    /// `None` past what the packing holds (file number 65,535, offsets from 256 TiB).
+    pub(super) fn file(file: u16, offset: u64, len: u32, hash: u32) -> Option<RawAt> {
+        (u64::from(file) != IN_TEXT && offset < 1 << OFFSET_BITS).then_some(RawAt {
+            at: u64::from(file) << OFFSET_BITS | offset,
+            len,
+            hash,
+        })
+    }
+
+    pub(super) fn place(self) -> RawPlace {
+        let file = self.at >> OFFSET_BITS;
+        let offset = self.at & ((1 << OFFSET_BITS) - 1);
+        if file == IN_TEXT {
+            RawPlace::Text(Span {
+                start: offset,
+                len: self.len,
+            })
+        } else {
+            RawPlace::File {
+                file: file as u16,
+                offset,
+                len: self.len,
+                hash: self.hash,
+            }
+        }
+    }
 }
 
 /// The text of a record that could not be read back, shown in its place.
 pub fn unavailable(reason: &str) -> Cow<'static, str> {
     Cow::Owned(format!("(raw record unavailable: {reason})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_pack_into_sixteen_bytes_and_back() {
+        assert_eq!(std::mem::size_of::<RawAt>(), 16);
+        match RawAt::file(3, (1 << 48) - 1, 700, 0xdead_beef).map(RawAt::place) {
+            Some(RawPlace::File {
+                file,
+                offset,
+                len,
+                hash,
+            }) => assert_eq!(
+                (file, offset, len, hash),
+                (3, (1 << 48) - 1, 700, 0xdead_beef)
+            ),
+            _ => panic!("a file place"),
+        }
+        assert!(RawAt::file(3, 1 << 48, 1, 0).is_none(), "past 256 TiB");
+        assert!(
+            RawAt::file(u16::MAX, 0, 1, 0).is_none(),
+            "the text arena's number"
+        );
+        match RawAt::text(Span { start: 42, len: 9 }).place() {
+            RawPlace::Text(span) => assert_eq!((span.start, span.len), (42, 9)),
+            RawPlace::File { .. } => panic!("a text place"),
+        }
+    }
 }
