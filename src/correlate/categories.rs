@@ -127,7 +127,7 @@ impl Classifier {
             for hit in m.find_overlapping_iter(e.title()) {
                 in_title[hit.pattern().as_usize()] = true;
             }
-            for hit in m.find_overlapping_iter(e.message()) {
+            for hit in m.find_overlapping_iter(e.message().as_ref()) {
                 in_message[hit.pattern().as_usize()] = true;
             }
         }

@@ -30,7 +30,8 @@ pub trait Facts {
     fn source(&self) -> SourceKind;
     fn kind(&self) -> EventKind;
     fn title(&self) -> &str;
-    fn message(&self) -> &str;
+    /// Borrowed where the text is at hand; decompressed for a stored event's message.
+    fn message(&self) -> std::borrow::Cow<'_, str>;
     fn has_entity(&self, key: EntityKey, value: &str) -> bool;
     fn has_tag(&self, tag: &str) -> bool;
 }
@@ -45,7 +46,7 @@ impl Facts for EventRef<'_> {
     fn title(&self) -> &str {
         EventRef::title(self)
     }
-    fn message(&self) -> &str {
+    fn message(&self) -> std::borrow::Cow<'_, str> {
         EventRef::message(self)
     }
     fn has_entity(&self, key: EntityKey, value: &str) -> bool {
@@ -66,8 +67,8 @@ impl Facts for Event {
     fn title(&self) -> &str {
         &self.title
     }
-    fn message(&self) -> &str {
-        &self.message
+    fn message(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.message)
     }
     fn has_entity(&self, key: EntityKey, value: &str) -> bool {
         self.entities.contains(key, value)
@@ -124,7 +125,7 @@ impl Conditions {
             && self
                 .text
                 .as_deref()
-                .is_none_or(|t| contains_folded(e.title(), t) || contains_folded(e.message(), t))
+                .is_none_or(|t| contains_folded(e.title(), t) || contains_folded(&e.message(), t))
     }
 
     /// Every condition but `title` and `text`, for a caller that matched those already.

@@ -67,6 +67,7 @@ pub fn event_json_line(e: &EventRef<'_>) -> String {
             .unwrap_or(RawOrText::Text(raw_text)),
         Err(_) => RawOrText::Text(raw_text),
     };
+    let message = e.message();
     let line = EventLine {
         ts: e.ts().to_rfc3339(),
         source: e.source().as_str(),
@@ -74,7 +75,7 @@ pub fn event_json_line(e: &EventRef<'_>) -> String {
         kind: e.kind().as_str(),
         severity: e.severity().as_str(),
         title: e.title(),
-        message: e.message(),
+        message: &message,
         entities: e
             .entities()
             .filter(|(k, _)| *k != EntityKey::Category)

@@ -84,15 +84,6 @@ pub struct Span {
     pub(super) len: u32,
 }
 
-/// A span in 8 bytes, for the text every row has (its message): 40 bits of start, 24 of length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShortSpan(u64);
-
-impl ShortSpan {
-    /// The longest text a short span holds (16 MiB less a byte): longer text is cut.
-    pub const MAX_LEN: usize = (1 << 24) - 1;
-}
-
 fn push_span(buf: &mut String, s: &str) -> Span {
     // A single field over 4 GiB is truncated at a char boundary rather than wrapping.
     let mut end = s.len().min(u32::MAX as usize);
@@ -117,26 +108,6 @@ impl TextArena {
         push_span(&mut self.buf, s)
     }
 
-    /// Text for a [`ShortSpan`]: cut at a char boundary to its limits (16 MiB, and an arena
-    /// of 1 TiB).
-    pub fn push_short(&mut self, s: &str) -> ShortSpan {
-        let mut end = s.len().min(ShortSpan::MAX_LEN);
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        if self.buf.len() as u64 >= 1 << 40 {
-            return ShortSpan(0);
-        }
-        let span = push_span(&mut self.buf, &s[..end]);
-        ShortSpan(span.start << 24 | u64::from(span.len))
-    }
-
-    pub fn get_short(&self, span: ShortSpan) -> &str {
-        let start = (span.0 >> 24) as usize;
-        let len = (span.0 & ShortSpan::MAX_LEN as u64) as usize;
-        &self.buf[start..start + len]
-    }
-
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
     }
@@ -149,18 +120,6 @@ impl TextArena {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_short_span_holds_up_to_16_mib_and_cuts_at_a_char_boundary() {
-        let mut arena = TextArena::default();
-        let a = arena.push_short("héllo");
-        let long = "é".repeat(ShortSpan::MAX_LEN); // 2 bytes each: twice the limit
-        let b = arena.push_short(&long);
-        assert_eq!(arena.get_short(a), "héllo");
-        let cut = arena.get_short(b);
-        assert!(cut.len() <= ShortSpan::MAX_LEN && cut.len() > ShortSpan::MAX_LEN - 2);
-        assert!(cut.chars().all(|c| c == 'é'));
-    }
 
     #[test]
     fn interned_strings_are_found_again_and_none_resolves_to_nothing() {

@@ -5,6 +5,7 @@
 mod entity_pairs;
 mod histogram;
 mod interner;
+mod messages;
 mod packed;
 mod pivot;
 mod postings;
@@ -55,7 +56,6 @@ struct Row {
     source_name: Sym,
     /// Interned: titles (Falco rules, alert names) repeat.
     title: Sym,
-    message: interner::ShortSpan,
     raw: RawAt,
     entities_at: u32,
     entities_len: u16,
@@ -72,6 +72,7 @@ pub struct Store {
     rows: Vec<Row>,
     strings: Interner,
     text: TextArena,
+    messages: messages::Messages,
     entity_pairs: entity_pairs::EntityPairs,
     tag_syms: Vec<Sym>,
     processes: Vec<process::ProcessRow>,
@@ -113,8 +114,9 @@ impl<'a> EventRef<'a> {
     pub fn title(&self) -> &'a str {
         self.store.strings.resolve(self.row.title)
     }
-    pub fn message(&self) -> &'a str {
-        self.store.text.get_short(self.row.message)
+    /// The message; decompressed from its block unless it is among the newest.
+    pub fn message(&self) -> Cow<'a, str> {
+        self.store.messages.get(self.row.id)
     }
     /// The raw record, read back from its file when it was kept by offset; a record that
     /// cannot be read back any more says why in its place.
@@ -184,7 +186,7 @@ impl<'a> EventRef<'a> {
             kind: self.kind(),
             severity: self.severity(),
             title: self.title().to_string(),
-            message: self.message().to_string(),
+            message: self.message().into_owned(),
             entities: self
                 .entities()
                 .map(|(k, v)| (k, v.to_string()))
@@ -391,6 +393,7 @@ impl Store {
             None => u32::MAX,
         };
         let id = self.pos_of_id.len() as u32;
+        self.messages.push(&e.message);
         self.pos_of_id.push(u32::MAX);
         Row {
             id,
@@ -400,7 +403,6 @@ impl Store {
             severity: e.severity,
             source_name: self.strings.intern(&e.source_name),
             title: self.strings.intern(&e.title),
-            message: self.text.push_short(&e.message),
             raw: RawAt::text(self.text.push(&e.raw)),
             entities_at,
             entities_len: (self.entity_pairs.len() as u32 - entities_at).min(u16::MAX as u32)
@@ -456,6 +458,7 @@ impl Store {
             (packed::RawOfPacked::File { .. }, _) => RawAt::text(self.text.push(&e.to_event().raw)),
         };
         let id = self.pos_of_id.len() as u32;
+        self.messages.push(e.message());
         self.pos_of_id.push(u32::MAX);
         Row {
             id,
@@ -465,7 +468,6 @@ impl Store {
             severity: e.severity(),
             source_name,
             title: self.strings.intern(e.title()),
-            message: self.text.push_short(e.message()),
             raw,
             entities_at,
             entities_len: (self.entity_pairs.len() as u32 - entities_at).min(u16::MAX as u32)
@@ -599,7 +601,8 @@ impl Store {
         use std::mem::size_of;
         vec![
             ("rows", self.rows.capacity() * size_of::<Row>()),
-            ("text (titles, messages, raw text)", self.text.capacity()),
+            ("raw text (records with no file)", self.text.capacity()),
+            ("messages (LZ4 blocks)", self.messages.footprint()),
             ("entity pairs", self.entity_pairs.footprint()),
             ("tags", self.tag_syms.capacity() * size_of::<Sym>()),
             (

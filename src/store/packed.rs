@@ -416,8 +416,8 @@ impl Facts for PackedRef<'_> {
     fn title(&self) -> &str {
         PackedRef::title(self)
     }
-    fn message(&self) -> &str {
-        PackedRef::message(self)
+    fn message(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(PackedRef::message(self))
     }
     fn has_entity(&self, key: EntityKey, value: &str) -> bool {
         self.entities().any(|(k, v)| k == key && v == value)

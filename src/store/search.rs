@@ -30,7 +30,7 @@ impl SearchJob {
         let end = (self.next + budget).min(self.candidates.len());
         for &pos in &self.candidates[self.next..end] {
             let Some(e) = store.get(pos) else { continue };
-            let hit = self.matches(e.title()) || self.matches(e.message());
+            let hit = self.matches(e.title()) || self.matches(&e.message());
             if hit {
                 self.results.push(pos);
             }

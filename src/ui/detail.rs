@@ -135,7 +135,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
     if !e.message().is_empty() && e.message() != e.title() {
         lines.extend(text::wrap_untrusted(
             vec![Span::styled(" message  ", label)],
-            e.message(),
+            &e.message(),
             width,
             t.get("ui"),
             esc,

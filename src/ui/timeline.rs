@@ -172,6 +172,7 @@ fn category_cell(e: &EventRef) -> String {
 fn summary(e: &EventRef) -> String {
     let title = e.title();
     let message = e.message();
+    let message = message.as_ref();
     let core = title.split_once(": ").map_or(title, |(_, rest)| rest);
     if message.is_empty() || message.contains(core) || title.contains(message) {
         title.to_string()
