@@ -17,6 +17,8 @@ impl EntityPairs {
     }
 
     pub(super) fn push(&mut self, key: EntityKey, sym: Sym) {
+        super::growth::reserve(&mut self.keys, 1);
+        super::growth::reserve(&mut self.syms, 1);
         self.keys.push(key);
         self.syms.push(sym);
     }

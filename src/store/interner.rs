@@ -22,24 +22,36 @@ impl Sym {
 pub struct Interner {
     hasher: RandomState,
     table: HashTable<Sym>,
-    spans: Vec<Span>,
+    /// Where each symbol's string ends in `buf`; it starts where the one before ends (8 bytes
+    /// a symbol: a big incident has millions of distinct pids and container ids).
+    ends: Vec<u64>,
     buf: String,
+}
+
+fn text_of<'a>(buf: &'a str, ends: &[u64], sym: Sym) -> &'a str {
+    let i = sym.0 as usize;
+    let Some(&end) = ends.get(i) else {
+        return "";
+    };
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &buf[start as usize..end as usize]
 }
 
 impl Interner {
     pub fn intern(&mut self, s: &str) -> Sym {
         let hash = self.hasher.hash_one(s);
-        let (buf, spans) = (&self.buf, &self.spans);
-        let text = |sym: &Sym| span_text(buf, spans[sym.0 as usize]);
-        if let Some(&sym) = self.table.find(hash, |sym| text(sym) == s) {
+        let (buf, ends) = (&self.buf, &self.ends);
+        if let Some(&sym) = self.table.find(hash, |sym| text_of(buf, ends, *sym) == s) {
             return sym;
         }
-        let sym = Sym(self.spans.len() as u32);
-        self.spans.push(push_span(&mut self.buf, s));
-        let (hasher, buf, spans) = (&self.hasher, &self.buf, &self.spans);
-        self.table.insert_unique(hash, sym, |sym| {
-            hasher.hash_one(span_text(buf, spans[sym.0 as usize]))
-        });
+        let sym = Sym(self.ends.len() as u32);
+        super::growth::reserve_text(&mut self.buf, s.len());
+        self.buf.push_str(s);
+        super::growth::reserve(&mut self.ends, 1);
+        self.ends.push(self.buf.len() as u64);
+        let (hasher, buf, ends) = (&self.hasher, &self.buf, &self.ends);
+        self.table
+            .insert_unique(hash, sym, |sym| hasher.hash_one(text_of(buf, ends, *sym)));
         sym
     }
 
@@ -52,9 +64,7 @@ impl Interner {
 
     /// The string of a symbol; "" for [`Sym::NONE`].
     pub fn resolve(&self, sym: Sym) -> &str {
-        self.spans
-            .get(sym.0 as usize)
-            .map_or("", |span| span_text(&self.buf, *span))
+        text_of(&self.buf, &self.ends, sym)
     }
 
     /// The string of a symbol, `None` for [`Sym::NONE`].
@@ -65,7 +75,7 @@ impl Interner {
     /// Approximate bytes held.
     pub fn footprint(&self) -> usize {
         self.buf.capacity()
-            + self.spans.capacity() * std::mem::size_of::<Span>()
+            + self.ends.capacity() * 8
             + self.table.capacity() * (std::mem::size_of::<Sym>() + 1)
     }
 }
@@ -85,6 +95,7 @@ pub struct Span {
 }
 
 fn push_span(buf: &mut String, s: &str) -> Span {
+    super::growth::reserve_text(buf, s.len());
     // A single field over 4 GiB is truncated at a char boundary rather than wrapping.
     let mut end = s.len().min(u32::MAX as usize);
     while !s.is_char_boundary(end) {

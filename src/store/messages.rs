@@ -34,6 +34,7 @@ impl Messages {
             end -= 1;
         }
         self.open.push_str(&message[..end]);
+        super::growth::reserve(&mut self.ends, 1);
         self.ends.push(self.open.len() as u32);
         let held = self.ends.len() - self.open_first as usize;
         if held >= BLOCK || self.open.len() >= BLOCK_BYTES {
@@ -46,7 +47,9 @@ impl Messages {
             return;
         }
         let packed = lz4_flex::compress_prepend_size(self.open.as_bytes());
+        super::growth::reserve(&mut self.blocks, 1);
         self.blocks.push(packed.into_boxed_slice());
+        super::growth::reserve(&mut self.block_first, 1);
         self.block_first.push(self.open_first);
         self.open.clear();
         self.open_first = self.ends.len() as u32;

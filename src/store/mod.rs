@@ -3,6 +3,7 @@
 //! and time windows are answered from the index and binary searches, never by a full scan.
 
 mod entity_pairs;
+mod growth;
 mod histogram;
 mod interner;
 mod messages;
@@ -294,6 +295,7 @@ impl Store {
         let old_len = self.rows.len();
         new_rows.sort_by_key(|r| r.ts);
         let k = self.rows.partition_point(|r| r.ts <= new_rows[0].ts);
+        growth::reserve(&mut self.rows, new_rows.len());
         if k < self.rows.len() {
             self.unindex_from(k);
             let tail = self.rows.split_off(k);
@@ -382,11 +384,13 @@ impl Store {
         let tags_at = self.tag_syms.len() as u32;
         for t in &e.tags {
             let sym = self.strings.intern(t);
+            growth::reserve(&mut self.tag_syms, 1);
             self.tag_syms.push(sym);
         }
         let process = match e.process {
             Some(p) => {
                 let row = process::ProcessRow::new((&p).into(), &mut self.strings);
+                growth::reserve(&mut self.processes, 1);
                 self.processes.push(row);
                 (self.processes.len() - 1) as u32
             }
@@ -394,6 +398,7 @@ impl Store {
         };
         let id = self.pos_of_id.len() as u32;
         self.messages.push(&e.message);
+        growth::reserve(&mut self.pos_of_id, 1);
         self.pos_of_id.push(u32::MAX);
         Row {
             id,
@@ -436,11 +441,13 @@ impl Store {
         let tags_at = self.tag_syms.len() as u32;
         for t in e.tags() {
             let sym = self.strings.intern(t);
+            growth::reserve(&mut self.tag_syms, 1);
             self.tag_syms.push(sym);
         }
         let process = match e.process() {
             Some(p) => {
                 let row = process::ProcessRow::new(p, &mut self.strings);
+                growth::reserve(&mut self.processes, 1);
                 self.processes.push(row);
                 (self.processes.len() - 1) as u32
             }
@@ -459,6 +466,7 @@ impl Store {
         };
         let id = self.pos_of_id.len() as u32;
         self.messages.push(e.message());
+        growth::reserve(&mut self.pos_of_id, 1);
         self.pos_of_id.push(u32::MAX);
         Row {
             id,

@@ -63,6 +63,7 @@ impl Postings {
                 List::Empty => *list = List::One(pos),
                 List::One(p) => {
                     *list = List::Many(self.lists.len() as u32);
+                    super::growth::reserve(&mut self.lists, 1);
                     self.lists.push(vec![p, pos]);
                 }
                 List::Many(i) => self.lists[i as usize].push(pos),
@@ -70,8 +71,11 @@ impl Postings {
             return false;
         }
         if self.first.len() <= sym.index() {
+            let more = sym.index() + 1 - self.first.len();
+            super::growth::reserve(&mut self.first, more);
             self.first.resize(sym.index() + 1, u32::MAX);
         }
+        super::growth::reserve(&mut self.slots, 1);
         let next = self.first[sym.index()];
         self.first[sym.index()] = self.slots.len() as u32;
         self.slots.push(Slot {
