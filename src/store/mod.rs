@@ -267,11 +267,13 @@ impl Store {
         }
         let source_name = self.strings.intern(batch.source_name());
         let file = batch.raw_file().map(|f| self.raw_file_index(f));
+        // Each of the batch's distinct strings is interned once.
+        let syms: Vec<Sym> = batch.values().map(|s| self.strings.intern(s)).collect();
         let new_rows: Vec<Row> = batch
             .iter()
             .map(|e| {
                 let categories = derived(&e);
-                self.row_for_packed(&e, source_name, file, &categories)
+                self.row_for_packed(&e, &syms, source_name, file, &categories)
             })
             .collect();
         self.insert_rows(new_rows)
@@ -421,14 +423,15 @@ impl Store {
     fn row_for_packed(
         &mut self,
         e: &PackedRef<'_>,
+        syms: &[Sym],
         source_name: Sym,
         file: Option<Option<u16>>,
         categories: &[Category],
     ) -> Row {
+        let sym = |v: packed::Val| syms[v.index()];
         let entities_at = self.entity_pairs.len() as u32;
-        for (k, v) in e.entities() {
-            let sym = self.strings.intern(v);
-            self.entity_pairs.push(k, sym);
+        for &(k, v) in e.entity_vals() {
+            self.entity_pairs.push(k, sym(v));
         }
         if !categories.is_empty() {
             for c in categories {
@@ -439,14 +442,17 @@ impl Store {
             self.entity_pairs.sort_from_by_key(entities_at as usize);
         }
         let tags_at = self.tag_syms.len() as u32;
-        for t in e.tags() {
-            let sym = self.strings.intern(t);
+        for t in e.tag_vals() {
             growth::reserve(&mut self.tag_syms, 1);
-            self.tag_syms.push(sym);
+            self.tag_syms.push(sym(t));
         }
-        let process = match e.process() {
-            Some(p) => {
-                let row = process::ProcessRow::new(p, &mut self.strings);
+        let process = match e.process_vals() {
+            Some((pid, ppid, strings)) => {
+                let row = process::ProcessRow::from_syms(
+                    pid,
+                    ppid,
+                    strings.map(|s| s.map_or(Sym::NONE, sym)),
+                );
                 growth::reserve(&mut self.processes, 1);
                 self.processes.push(row);
                 (self.processes.len() - 1) as u32
@@ -475,7 +481,7 @@ impl Store {
             kind: e.kind(),
             severity: e.severity(),
             source_name,
-            title: self.strings.intern(e.title()),
+            title: sym(e.title_val()),
             raw,
             entities_at,
             entities_len: (self.entity_pairs.len() as u32 - entities_at).min(u16::MAX as u32)

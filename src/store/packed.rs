@@ -9,6 +9,7 @@ use crate::model::entity::normalize;
 use crate::model::{
     Category, Entities, EntityKey, Event, EventKind, Process, Severity, SourceKind, Timestamp,
 };
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 /// A piece of a batch's text.
@@ -53,15 +54,26 @@ impl ProcessParts<'_> {
     }
 }
 
+/// A distinct string of a batch (a value, a tag, a title, a process name): each is stored once
+/// per batch, so the store interns it once per batch rather than once per event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Val(u32);
+
+impl Val {
+    pub(super) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct PackedProcess {
     pid: Option<i64>,
     ppid: Option<i64>,
-    name: Option<Piece>,
-    cmdline: Option<Piece>,
-    exe: Option<Piece>,
-    parent_name: Option<Piece>,
-    entity_id: Option<Piece>,
+    name: Option<Val>,
+    cmdline: Option<Val>,
+    exe: Option<Val>,
+    parent_name: Option<Val>,
+    entity_id: Option<Val>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -70,7 +82,7 @@ struct PackedEvent {
     source: SourceKind,
     kind: EventKind,
     severity: Severity,
-    title: Piece,
+    title: Val,
     message: Piece,
     raw: PackedRaw,
     entities: (u32, u32),
@@ -87,8 +99,12 @@ pub struct PackedBatch {
     raw_file: Option<Arc<RawFile>>,
     text: String,
     events: Vec<PackedEvent>,
-    entities: Vec<(EntityKey, Piece)>,
-    tags: Vec<Piece>,
+    entities: Vec<(EntityKey, Val)>,
+    tags: Vec<Val>,
+    /// The batch's distinct strings, and a table to find them by their text.
+    values: Vec<Piece>,
+    value_ids: hashbrown::HashTable<Val>,
+    hasher: foldhash::fast::FixedState,
 }
 
 impl PackedBatch {
@@ -101,7 +117,37 @@ impl PackedBatch {
             events: Vec::new(),
             entities: Vec::new(),
             tags: Vec::new(),
+            values: Vec::new(),
+            value_ids: hashbrown::HashTable::new(),
+            hasher: foldhash::fast::FixedState::default(),
         }
+    }
+
+    /// The batch's distinct string `s`, added if new.
+    fn value(&mut self, s: &str) -> Val {
+        let hash = self.hasher.hash_one(s);
+        let (text, values) = (&self.text, &self.values);
+        let get = |v: &Val| piece_text(text, values[v.index()]);
+        if let Some(&v) = self.value_ids.find(hash, |v| get(v) == s) {
+            return v;
+        }
+        let v = Val(self.values.len() as u32);
+        let piece = self.push_text(s);
+        self.values.push(piece);
+        let (hasher, text, values) = (&self.hasher, &self.text, &self.values);
+        self.value_ids.insert_unique(hash, v, |v| {
+            hasher.hash_one(piece_text(text, values[v.index()]))
+        });
+        v
+    }
+
+    fn val(&self, v: Val) -> &str {
+        piece_text(&self.text, self.values[v.index()])
+    }
+
+    /// The distinct strings, in the order their `Val`s number them.
+    pub(super) fn values(&self) -> impl Iterator<Item = &str> {
+        self.values.iter().map(|p| piece_text(&self.text, *p))
     }
 
     /// Adds the last event's categories to its entities; a batch whose every event went
@@ -116,8 +162,8 @@ impl PackedBatch {
         });
         let from = last.entities.0 as usize;
         for c in found {
-            let piece = self.push_text(c.as_str());
-            self.entities.push((EntityKey::Category, piece));
+            let v = self.value(c.as_str());
+            self.entities.push((EntityKey::Category, v));
         }
         // Keys in order, as `Entities` keeps them (each key's values already are).
         self.entities[from..].sort_by_key(|(k, _)| *k);
@@ -163,13 +209,15 @@ impl PackedBatch {
     ) -> EventBuilder<'_> {
         let entities_at = self.entities.len() as u32;
         let tags_at = self.tags.len() as u32;
+        // An event with no title given has an empty one.
+        let no_title = self.value("");
         EventBuilder {
             event: PackedEvent {
                 ts,
                 source,
                 kind,
                 severity,
-                title: Piece::default(),
+                title: no_title,
                 message: Piece::default(),
                 raw: PackedRaw::Text(Piece::default()),
                 entities: (entities_at, entities_at),
@@ -196,7 +244,7 @@ impl PackedBatch {
     }
 
     fn get(&self, p: Piece) -> &str {
-        &self.text[p.at..p.at + p.len as usize]
+        piece_text(&self.text, p)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = PackedRef<'_>> {
@@ -219,7 +267,7 @@ pub struct EventBuilder<'b> {
 
 impl EventBuilder<'_> {
     pub fn title(&mut self, s: &str) {
-        self.event.title = self.batch.push_text(s);
+        self.event.title = self.batch.value(s);
     }
 
     pub fn message(&mut self, s: &str) {
@@ -251,22 +299,18 @@ impl EventBuilder<'_> {
         let Some(v) = normalize(key, value) else {
             return;
         };
+        let v = self.batch.value(&v);
         let (from, to) = self.event.entities;
-        let batch = &*self.batch;
-        if batch.entities[from as usize..to as usize]
-            .iter()
-            .any(|(k, p)| *k == key && batch.get(*p) == v)
-        {
+        if self.batch.entities[from as usize..to as usize].contains(&(key, v)) {
             return;
         }
-        let piece = self.batch.push_text(&v);
-        self.batch.entities.push((key, piece));
+        self.batch.entities.push((key, v));
         self.event.entities.1 += 1;
     }
 
     pub fn tag(&mut self, tag: &str) {
-        let piece = self.batch.push_text(tag);
-        self.batch.tags.push(piece);
+        let v = self.batch.value(tag);
+        self.batch.tags.push(v);
         self.event.tags.1 += 1;
     }
 
@@ -274,7 +318,7 @@ impl EventBuilder<'_> {
         if p.is_empty() {
             return;
         }
-        let mut text = |s: Option<&str>| s.map(|s| self.batch.push_text(s));
+        let mut text = |s: Option<&str>| s.map(|s| self.batch.value(s));
         self.event.process = Some(PackedProcess {
             pid: p.pid,
             ppid: p.ppid,
@@ -292,7 +336,7 @@ impl EventBuilder<'_> {
         let batch = self.batch;
         let mut pairs = std::mem::take(&mut batch.entities);
         pairs[from as usize..to as usize]
-            .sort_by(|a, b| (a.0, batch.get(a.1)).cmp(&(b.0, batch.get(b.1))));
+            .sort_by(|a, b| (a.0, batch.val(a.1)).cmp(&(b.0, batch.val(b.1))));
         batch.entities = pairs;
         batch.events.push(self.event);
     }
@@ -319,7 +363,7 @@ impl<'a> PackedRef<'a> {
         self.event.severity
     }
     pub fn title(&self) -> &'a str {
-        self.batch.get(self.event.title)
+        self.batch.val(self.event.title)
     }
     pub fn message(&self) -> &'a str {
         self.batch.get(self.event.message)
@@ -329,14 +373,33 @@ impl<'a> PackedRef<'a> {
         let (from, to) = self.event.entities;
         batch.entities[from as usize..to as usize]
             .iter()
-            .map(move |(k, p)| (*k, batch.get(*p)))
+            .map(move |(k, v)| (*k, batch.val(*v)))
     }
     pub fn tags(&self) -> impl Iterator<Item = &'a str> + 'a {
-        let batch = self.batch;
+        self.tag_vals().map(|v| self.batch.val(v))
+    }
+
+    /// The entities as the batch's distinct strings, for the store (which interns each of
+    /// those once).
+    pub(super) fn entity_vals(&self) -> &'a [(EntityKey, Val)] {
+        let (from, to) = self.event.entities;
+        &self.batch.entities[from as usize..to as usize]
+    }
+    pub(super) fn tag_vals(&self) -> impl Iterator<Item = Val> + 'a {
         let (from, to) = self.event.tags;
-        batch.tags[from as usize..to as usize]
-            .iter()
-            .map(move |p| batch.get(*p))
+        self.batch.tags[from as usize..to as usize].iter().copied()
+    }
+    pub(super) fn title_val(&self) -> Val {
+        self.event.title
+    }
+    /// pid, ppid, and name, cmdline, exe, parent name, entity id as distinct strings.
+    pub(super) fn process_vals(&self) -> Option<(Option<i64>, Option<i64>, [Option<Val>; 5])> {
+        let p = self.event.process?;
+        Some((
+            p.pid,
+            p.ppid,
+            [p.name, p.cmdline, p.exe, p.parent_name, p.entity_id],
+        ))
     }
 
     /// The raw record: text, or where it is in the batch's file.
@@ -349,7 +412,7 @@ impl<'a> PackedRef<'a> {
 
     pub fn process(&self) -> Option<ProcessParts<'a>> {
         let p = self.event.process?;
-        let text = |piece: Option<Piece>| piece.map(|x| self.batch.get(x));
+        let text = |v: Option<Val>| v.map(|x| self.batch.val(x));
         Some(ProcessParts {
             pid: p.pid,
             ppid: p.ppid,
@@ -425,4 +488,8 @@ impl Facts for PackedRef<'_> {
     fn has_tag(&self, tag: &str) -> bool {
         self.tags().any(|t| t.eq_ignore_ascii_case(tag))
     }
+}
+
+fn piece_text(text: &str, p: Piece) -> &str {
+    &text[p.at..p.at + p.len as usize]
 }

@@ -34,6 +34,21 @@ impl ProcessRow {
     }
 }
 
+impl ProcessRow {
+    /// From symbols already interned: name, cmdline, exe, parent name, entity id.
+    pub(super) fn from_syms(pid: Option<i64>, ppid: Option<i64>, s: [Sym; 5]) -> ProcessRow {
+        ProcessRow {
+            pid: pid.unwrap_or(NO_PID),
+            ppid: ppid.unwrap_or(NO_PID),
+            name: s[0],
+            cmdline: s[1],
+            exe: s[2],
+            parent_name: s[3],
+            entity_id: s[4],
+        }
+    }
+}
+
 /// A borrowed view of a stored process.
 #[derive(Clone, Copy)]
 pub struct ProcessRef<'a> {
