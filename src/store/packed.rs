@@ -342,6 +342,9 @@ impl EventBuilder<'_> {
     }
 }
 
+/// A process as [`PackedRef::process_vals`] gives it.
+pub(super) type ProcessVals = (Option<i64>, Option<i64>, [Option<Val>; 5]);
+
 /// One event of a batch.
 #[derive(Clone, Copy)]
 pub struct PackedRef<'a> {
@@ -393,7 +396,7 @@ impl<'a> PackedRef<'a> {
         self.event.title
     }
     /// pid, ppid, and name, cmdline, exe, parent name, entity id as distinct strings.
-    pub(super) fn process_vals(&self) -> Option<(Option<i64>, Option<i64>, [Option<Val>; 5])> {
+    pub(super) fn process_vals(&self) -> Option<ProcessVals> {
         let p = self.event.process?;
         Some((
             p.pid,
