@@ -123,7 +123,7 @@ pub struct ReadAs<'a> {
 /// Parses one chunk's lines.
 fn parse_chunk(chunk: &Chunk, how: &ReadAs) -> (PackedBatch, LineStats) {
     let (table, classifier) = (how.table, how.classifier);
-    let mut batch = PackedBatch::new(how.source_name, how.raw_file.clone());
+    let mut batch = PackedBatch::for_input(how.source_name, how.raw_file.clone(), chunk.data.len());
     let mut stats = LineStats::default();
     let mut start = 0;
     let mut line_no = chunk.first_line;

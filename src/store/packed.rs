@@ -123,6 +123,20 @@ impl PackedBatch {
         }
     }
 
+    /// A batch sized for records read from `bytes` bytes of input: its buffers and table do
+    /// not grow (and rehash) record by record. The ratios are those of Falco alerts.
+    pub fn for_input(source_name: &str, raw_file: Option<Arc<RawFile>>, bytes: usize) -> Self {
+        let mut batch = PackedBatch::new(source_name, raw_file);
+        let records = bytes / 600 + 16;
+        batch.text.reserve(bytes / 2);
+        batch.events.reserve(records);
+        batch.entities.reserve(records * 12);
+        batch.tags.reserve(records * 2);
+        batch.values.reserve(records * 4);
+        batch.value_ids.reserve(records * 4, |_| 0);
+        batch
+    }
+
     /// The batch's distinct string `s`, added if new.
     fn value(&mut self, s: &str) -> Val {
         let hash = self.hasher.hash_one(s);
