@@ -73,6 +73,9 @@ pub struct LineStats {
     pub ignored: usize,
     /// Lines read, blank and skipped ones included.
     pub lines: usize,
+    /// Where the input stands after the last line handed on (for a reader that reads in
+    /// chunks: a chunk read but never handed on, after an error, is not counted).
+    pub bytes: u64,
 }
 
 /// Turns lines into events, batch by batch: shared by the one-shot reader and the follower.

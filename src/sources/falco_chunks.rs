@@ -18,6 +18,8 @@ const CHUNK: usize = 4 << 20;
 /// Whole lines of the input.
 struct Chunk {
     seq: u64,
+    /// Where the input stands after it (past an over-long line's skipped rest too).
+    end: u64,
     /// Where `data` starts in the input.
     offset: u64,
     /// The number (1-based) of the first line.
@@ -47,7 +49,6 @@ struct Chunker<R> {
     size: usize,
     seq: u64,
     next_line: usize,
-    lines: usize,
     done: bool,
 }
 
@@ -100,13 +101,13 @@ impl<R: Read> Chunker<R> {
         let chunk = Chunk {
             seq: self.seq,
             offset,
+            end: self.position(),
             first_line: self.next_line,
             data,
             cut_last,
         };
         self.seq += 1;
         self.next_line += lines;
-        self.lines += lines;
         Ok(Some(chunk))
     }
 }
@@ -124,7 +125,10 @@ pub struct ReadAs<'a> {
 fn parse_chunk(chunk: &Chunk, how: &ReadAs) -> (PackedBatch, LineStats) {
     let (table, classifier) = (how.table, how.classifier);
     let mut batch = PackedBatch::for_input(how.source_name, how.raw_file.clone(), chunk.data.len());
-    let mut stats = LineStats::default();
+    let mut stats = LineStats {
+        bytes: chunk.end,
+        ..LineStats::default()
+    };
     let mut start = 0;
     let mut line_no = chunk.first_line;
     let data = &chunk.data;
@@ -168,6 +172,7 @@ fn parse_chunk(chunk: &Chunk, how: &ReadAs) -> (PackedBatch, LineStats) {
         start = end + 1;
         line_no += 1;
     }
+    stats.lines = line_no - chunk.first_line;
     (batch, stats)
 }
 
@@ -201,7 +206,6 @@ fn read_in_chunks(
         ),
         seq: 0,
         next_line: 1,
-        lines: 0,
         done: false,
     });
     let error: Mutex<Option<std::io::Error>> = Mutex::new(None);
@@ -245,6 +249,8 @@ fn read_in_chunks(
                 next += 1;
                 stats.events += chunk_stats.events;
                 stats.ignored += chunk_stats.ignored;
+                stats.bytes = chunk_stats.bytes;
+                stats.lines += chunk_stats.lines;
                 stats.skipped.merge(chunk_stats.skipped);
                 if !batch.is_empty() {
                     sink(batch);
@@ -252,7 +258,6 @@ fn read_in_chunks(
             }
         }
     });
-    stats.lines = chunker.into_inner().map_or(0, |c| c.lines);
     let error = error.into_inner().ok().flatten();
     (stats, error)
 }
@@ -351,5 +356,55 @@ mod tests {
             .map(|p| store.get(p).unwrap().raw_checked().unwrap().into_owned())
             .collect();
         assert_eq!(raws, vec![line(1), line(2)]);
+    }
+
+    /// Gives `limit` bytes, then fails.
+    struct Failing<'a> {
+        data: &'a [u8],
+        limit: usize,
+    }
+
+    impl Read for Failing<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.limit == 0 {
+                return Err(std::io::Error::other("disk on fire"));
+            }
+            let n = buf.len().min(self.limit).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            self.limit -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn after_a_read_error_the_position_given_is_the_end_of_the_last_line_handed_on() {
+        let mut input = String::new();
+        for i in 0..200 {
+            input.push_str(&line(i));
+            input.push('\n');
+        }
+        let how = ReadAs {
+            source_name: "falco",
+            table: &EntityTable::falco(),
+            classifier: &Classifier::none(),
+            raw_file: None,
+        };
+        let mut titles = Vec::new();
+        let reader = Failing {
+            data: input.as_bytes(),
+            limit: input.len() / 2,
+        };
+        let (stats, err) = read_in_chunks(reader, 2_000, &how, 2, |b| {
+            titles.extend(b.iter().map(|e| e.title().to_string()))
+        });
+        assert!(err.is_some());
+        let handed: &str = &input[..stats.bytes as usize];
+        assert!(handed.ends_with('\n'));
+        assert_eq!(handed.lines().count(), titles.len());
+        assert_eq!(stats.lines, titles.len());
+        let expected: Vec<String> = (0..titles.len()).map(|i| format!("r{i}")).collect();
+        assert_eq!(titles, expected, "in order, none missing");
+        assert!(!titles.is_empty() && titles.len() < 200);
     }
 }

@@ -179,8 +179,8 @@ fn catch_up(
     });
     if err.is_some() {
         // What was sent stays; reading again from the start would send it twice, so go on
-        // from where the read stopped.
-        let _ = f.seek(SeekFrom::Start(done.load(Ordering::Relaxed)));
+        // from the end of the last line sent (a chunk read but not sent is read again).
+        f.seek(SeekFrom::Start(read.bytes)).ok()?;
         return Some(read);
     }
     f.seek(SeekFrom::Start(end)).ok()?;
