@@ -30,6 +30,7 @@ macro_rules! say_raw {
 }
 
 fn main() -> ExitCode {
+    fix_malloc_threshold();
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Command::Demo {
@@ -537,3 +538,18 @@ fn tui(
     drop(tx);
     casefile::app::run(app, rx).map_err(|e| format!("terminal error: {e}"))
 }
+
+/// glibc raises its mmap threshold each time a large block is freed. After that, the 4 MiB
+/// chunks and the batches that loaders hand between threads come from per-thread heaps, which
+/// keep the memory: about 45 MB more at the peak of a million-event load. A fixed threshold
+/// gives such blocks back as soon as they are freed (measured: TUI peak 434 -> 381 MB).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn fix_malloc_threshold() {
+    // SAFETY: mallopt only sets an allocator parameter, once, before any thread is started.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn fix_malloc_threshold() {}
