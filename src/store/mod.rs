@@ -251,8 +251,8 @@ impl Store {
         if events.is_empty() {
             return None;
         }
-        let new_rows: Vec<Row> = events.into_iter().map(|e| self.row_for(e)).collect();
-        self.insert_rows(new_rows)
+        // One way into the store: owned events are packed first.
+        self.ingest_packed(&PackedBatch::from_events(&events), |_| Vec::new())
     }
 
     /// Adds a packed batch, as [`Store::ingest`] does; `derived` gives each event's
@@ -265,7 +265,6 @@ impl Store {
         if batch.is_empty() {
             return None;
         }
-        let source_name = self.strings.intern(batch.source_name());
         let file = batch.raw_file().map(|f| self.raw_file_index(f));
         // Each of the batch's distinct strings is interned once.
         let syms: Vec<Sym> = batch.values().map(|s| self.strings.intern(s)).collect();
@@ -273,7 +272,7 @@ impl Store {
             .iter()
             .map(|e| {
                 let categories = derived(&e);
-                self.row_for_packed(&e, &syms, source_name, file, &categories)
+                self.row_for_packed(&e, &syms, file, &categories)
             })
             .collect();
         self.insert_rows(new_rows)
@@ -377,54 +376,10 @@ impl Store {
         }
     }
 
-    fn row_for(&mut self, e: Event) -> Row {
-        let entities_at = self.entity_pairs.len() as u32;
-        for (k, v) in e.entities.iter() {
-            let sym = self.strings.intern(v);
-            self.entity_pairs.push(k, sym);
-        }
-        let tags_at = self.tag_syms.len() as u32;
-        for t in &e.tags {
-            let sym = self.strings.intern(t);
-            growth::reserve(&mut self.tag_syms, 1);
-            self.tag_syms.push(sym);
-        }
-        let process = match e.process {
-            Some(p) => {
-                let row = process::ProcessRow::new((&p).into(), &mut self.strings);
-                growth::reserve(&mut self.processes, 1);
-                self.processes.push(row);
-                (self.processes.len() - 1) as u32
-            }
-            None => u32::MAX,
-        };
-        let id = self.pos_of_id.len() as u32;
-        self.messages.push(&e.message);
-        growth::reserve(&mut self.pos_of_id, 1);
-        self.pos_of_id.push(u32::MAX);
-        Row {
-            id,
-            ts: e.ts,
-            source: e.source,
-            kind: e.kind,
-            severity: e.severity,
-            source_name: self.strings.intern(&e.source_name),
-            title: self.strings.intern(&e.title),
-            raw: RawAt::text(self.text.push(&e.raw)),
-            entities_at,
-            entities_len: (self.entity_pairs.len() as u32 - entities_at).min(u16::MAX as u32)
-                as u16,
-            tags_at,
-            tags_len: (self.tag_syms.len() as u32 - tags_at).min(u16::MAX as u32) as u16,
-            process,
-        }
-    }
-
     fn row_for_packed(
         &mut self,
         e: &PackedRef<'_>,
         syms: &[Sym],
-        source_name: Sym,
         file: Option<Option<u16>>,
         categories: &[Category],
     ) -> Row {
@@ -480,7 +435,7 @@ impl Store {
             source: e.source(),
             kind: e.kind(),
             severity: e.severity(),
-            source_name,
+            source_name: sym(e.source_name_val()),
             title: sym(e.title_val()),
             raw,
             entities_at,

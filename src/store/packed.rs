@@ -83,6 +83,7 @@ struct PackedEvent {
     kind: EventKind,
     severity: Severity,
     title: Val,
+    source_name: Val,
     message: Piece,
     raw: PackedRaw,
     entities: (u32, u32),
@@ -95,7 +96,8 @@ struct PackedEvent {
 /// Events of one source, packed.
 #[derive(Debug)]
 pub struct PackedBatch {
-    source_name: String,
+    /// The source name events get unless [`EventBuilder::source_name`] gives another.
+    source_name: Val,
     raw_file: Option<Arc<RawFile>>,
     text: String,
     events: Vec<PackedEvent>,
@@ -110,8 +112,8 @@ pub struct PackedBatch {
 impl PackedBatch {
     /// A batch whose raw records may be kept by offset into `raw_file`.
     pub fn new(source_name: &str, raw_file: Option<Arc<RawFile>>) -> Self {
-        PackedBatch {
-            source_name: source_name.to_string(),
+        let mut batch = PackedBatch {
+            source_name: Val::default(),
             raw_file,
             text: String::new(),
             events: Vec::new(),
@@ -120,7 +122,33 @@ impl PackedBatch {
             values: Vec::new(),
             value_ids: hashbrown::HashTable::new(),
             hasher: foldhash::fast::FixedState::default(),
+        };
+        batch.source_name = batch.value(source_name);
+        batch
+    }
+
+    /// Owned events packed, for one path into the store: each keeps its own source name, and
+    /// its entities as they are (already normalized, already classified).
+    pub fn from_events(events: &[Event]) -> PackedBatch {
+        let mut batch = PackedBatch::new("", None);
+        for e in events {
+            let mut b = batch.start(e.ts, e.source, e.kind, e.severity);
+            b.source_name(&e.source_name);
+            b.title(&e.title);
+            b.message(&e.message);
+            b.raw_text(&e.raw);
+            for (key, value) in e.entities.iter() {
+                b.entity(key, value);
+            }
+            for tag in &e.tags {
+                b.tag(tag);
+            }
+            if let Some(p) = &e.process {
+                b.process(p.into());
+            }
+            b.finish();
         }
+        batch
     }
 
     /// A batch sized for records read from `bytes` bytes of input: its buffers and table do
@@ -200,10 +228,6 @@ impl PackedBatch {
         self.events.is_empty()
     }
 
-    pub fn source_name(&self) -> &str {
-        &self.source_name
-    }
-
     pub(super) fn raw_file(&self) -> Option<&Arc<RawFile>> {
         self.raw_file.as_ref()
     }
@@ -232,6 +256,7 @@ impl PackedBatch {
                 kind,
                 severity,
                 title: no_title,
+                source_name: self.source_name,
                 message: Piece::default(),
                 raw: PackedRaw::Text(Piece::default()),
                 entities: (entities_at, entities_at),
@@ -282,6 +307,10 @@ pub struct EventBuilder<'b> {
 impl EventBuilder<'_> {
     pub fn title(&mut self, s: &str) {
         self.event.title = self.batch.value(s);
+    }
+
+    pub fn source_name(&mut self, s: &str) {
+        self.event.source_name = self.batch.value(s);
     }
 
     pub fn message(&mut self, s: &str) {
@@ -409,6 +438,9 @@ impl<'a> PackedRef<'a> {
     pub(super) fn title_val(&self) -> Val {
         self.event.title
     }
+    pub(super) fn source_name_val(&self) -> Val {
+        self.event.source_name
+    }
     /// pid, ppid, and name, cmdline, exe, parent name, entity id as distinct strings.
     pub(super) fn process_vals(&self) -> Option<ProcessVals> {
         let p = self.event.process?;
@@ -457,7 +489,7 @@ impl<'a> PackedRef<'a> {
         Event {
             ts: self.ts(),
             source: self.event.source,
-            source_name: self.batch.source_name.clone(),
+            source_name: self.batch.val(self.event.source_name).to_string(),
             kind: self.event.kind,
             severity: self.severity(),
             title: self.title().to_string(),

@@ -20,21 +20,6 @@ pub(super) struct ProcessRow {
 const NO_PID: i64 = i64::MIN;
 
 impl ProcessRow {
-    pub(super) fn new(p: ProcessParts<'_>, strings: &mut Interner) -> ProcessRow {
-        let mut sym = |s: Option<&str>| s.map_or(Sym::NONE, |s| strings.intern(s));
-        ProcessRow {
-            pid: p.pid.unwrap_or(NO_PID),
-            ppid: p.ppid.unwrap_or(NO_PID),
-            name: sym(p.name),
-            cmdline: sym(p.cmdline),
-            exe: sym(p.exe),
-            parent_name: sym(p.parent_name),
-            entity_id: sym(p.entity_id),
-        }
-    }
-}
-
-impl ProcessRow {
     /// From symbols already interned: name, cmdline, exe, parent name, entity id.
     pub(super) fn from_syms(pid: Option<i64>, ppid: Option<i64>, s: [Sym; 5]) -> ProcessRow {
         ProcessRow {
