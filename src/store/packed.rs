@@ -232,11 +232,6 @@ impl PackedBatch {
         self.raw_file.as_ref()
     }
 
-    /// Whether raw records can be kept by offset.
-    pub fn has_raw_file(&self) -> bool {
-        self.raw_file.is_some()
-    }
-
     /// Starts an event; it is added when [`EventBuilder::finish`] is called.
     pub fn start(
         &mut self,
