@@ -48,6 +48,9 @@ pub fn follow(
     let mut discarding = false;
     let mut file: Option<(File, (u64, u64), u64)> = None;
     let mut caught_up = false;
+    // A rotation was seen at the end of the old file: it is read to its end once more (a
+    // writer may have added lines between that end and the rename) before the new file.
+    let mut drained = false;
     let mut buf = vec![0u8; 1 << 16];
     while !cancel.is_cancelled() {
         let Some((f, id, pos)) = file.as_mut() else {
@@ -71,6 +74,7 @@ pub fn follow(
                             .map_or(0, |_| f.stream_position().unwrap_or(0));
                     }
                     file = Some((f, identity(&meta), pos));
+                    drained = false;
                 }
                 Err(_) => {
                     std::thread::sleep(POLL);
@@ -88,6 +92,7 @@ pub fn follow(
                 }
                 // Rotated (another file now has the name), truncated, or deleted?
                 match std::fs::metadata(path) {
+                    Ok(meta) if identity(&meta) != *id && !drained => drained = true,
                     Ok(meta) if identity(&meta) != *id || meta.len() < *pos => {
                         if !pending.is_empty() {
                             parser.line(&std::mem::take(&mut pending), &mut sink);
