@@ -56,6 +56,7 @@ fn load(text: &str) -> Loaded {
         table: &EntityTable::falco(),
         classifier: &rules.categories,
         raw_file: None,
+        keep: None,
     };
     falco_chunks::read_chunked(text.as_bytes(), &how, falco_chunks::workers(), |b| {
         loaded.ingest_packed(&b);

@@ -23,6 +23,7 @@ fn main() {
                 &mut loaded,
                 &path,
                 &casefile::sources::EntityTables::default().falco,
+                None,
             )
             .expect("read the Falco file");
             loaded

@@ -30,6 +30,7 @@ fn main() {
                 &mut loaded,
                 &path,
                 &casefile::sources::EntityTable::falco(),
+                None,
             )
             .expect("read");
             println!("loaded {} events in {:?}", loaded.store.len(), t.elapsed());

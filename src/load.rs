@@ -8,7 +8,7 @@ use crate::sources::falco_chunks;
 use crate::sources::spec::SourceSpec;
 use crate::sources::task::{Cancel, SourceMessage};
 use crate::sources::{falco, falco_follow, runner, EntityTable, EntityTables, Parsed, SkipReport};
-use crate::store::{PackedBatch, RawFile, Store};
+use crate::store::{PackedBatch, Query, RawFile, Store};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -277,9 +277,16 @@ impl Loaded {
     }
 }
 
-/// Reads Falco JSON lines from a file or `-` (stdin) straight into the store, batch by batch.
-/// An unreadable file is an error; a read error part-way keeps what was read and says so.
-pub fn falco_input(loaded: &mut Loaded, path: &str, table: &EntityTable) -> Result<(), String> {
+/// Reads Falco JSON lines from a file or `-` (stdin) straight into the store, batch by batch;
+/// with `keep`, only the events that query picks are stored (the others are still checked,
+/// counted and, when malformed, reported). An unreadable file is an error; a read error
+/// part-way keeps what was read and says so.
+pub fn falco_input(
+    loaded: &mut Loaded,
+    path: &str,
+    table: &EntityTable,
+    keep: Option<&Query>,
+) -> Result<(), String> {
     let name = if path == "-" {
         "falco:stdin".to_string()
     } else {
@@ -296,6 +303,7 @@ pub fn falco_input(loaded: &mut Loaded, path: &str, table: &EntityTable) -> Resu
         table,
         classifier: &rules.categories,
         raw_file: None,
+        keep,
     };
     let (stats, err) = if path == "-" {
         falco_chunks::read_chunked(std::io::stdin(), &how, workers, sink)
@@ -405,6 +413,7 @@ pub fn spawn_falco_file(
                 table: &table,
                 classifier: &rules.categories,
                 raw_file,
+                keep: None,
             };
             falco_chunks::read_chunked(reader, &how, falco_chunks::workers(), sink)
         });

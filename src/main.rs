@@ -55,6 +55,7 @@ fn main() -> ExitCode {
                 &config(&args.sources).0,
                 &query,
                 &args.filters,
+                Keep::Matching,
             )?;
             let failed = casefile::headless::run(args, &query, &loaded)?;
             // Output was written, but a source failed: say so to scripts.
@@ -160,7 +161,7 @@ fn headless(
 ) -> Result<ExitCode, String> {
     // Filters are checked before any source is read: a typo must not wait for stdin.
     let query = filters.to_query(Timestamp::now())?;
-    let loaded = load_sources(sources, &config(sources).0, &query, filters)?;
+    let loaded = load_sources(sources, &config(sources).0, &query, filters, Keep::All)?;
     for report in &loaded.reports {
         for line in report.diagnostics() {
             eprintln!("{line}");
@@ -204,6 +205,16 @@ fn live_specs(sources: &SourceArgs, config: &Config) -> Result<Vec<SourceSpec>, 
     }
 }
 
+/// What a headless command keeps of a Falco file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// Every event: trees, chains and exports need the context around what the query picks.
+    All,
+    /// Only what the query's pivots and window pick: the answer of `casefile query`, with
+    /// memory for the matches, not for the file.
+    Matching,
+}
+
 /// Reads every source to the end, for the headless commands. Live sources are asked for the
 /// pivots and the search already (pushed down), so the server does the filtering; what
 /// arrives is filtered locally all the same.
@@ -212,6 +223,7 @@ fn load_sources(
     config: &Config,
     query: &Query,
     filters: &FilterArgs,
+    keep: Keep,
 ) -> Result<Loaded, String> {
     if sources.is_empty() && config.sources.is_empty() {
         return Err("no sources given (use --demo, --falco PATH|-, --loki, --es or --prom, or [[sources]] in the config file)".into());
@@ -230,7 +242,8 @@ fn load_sources(
     }
     let (mut loaded, _) = first_sources(sources, rules, &tables)?;
     for path in &sources.falco {
-        load::falco_input(&mut loaded, path, &tables.falco)?;
+        let only = (keep == Keep::Matching).then_some(query);
+        load::falco_input(&mut loaded, path, &tables.falco, only)?;
     }
     if !specs.is_empty() {
         let options = runner::RunOptions {

@@ -700,6 +700,7 @@ fn an_export_stops_when_a_raw_record_cannot_be_read_back() {
         &mut loaded,
         path.to_str().unwrap(),
         &casefile::sources::EntityTable::falco(),
+        None,
     )
     .unwrap();
     let positions = loaded.store.select(&Query::default());

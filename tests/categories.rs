@@ -59,6 +59,7 @@ fn upstream_falco_alerts_get_categories_from_their_tags() {
         &mut loaded,
         path.to_str().unwrap(),
         &casefile::sources::EntityTables::default().falco,
+        None,
     )
     .unwrap();
     let store = &loaded.store;

@@ -304,7 +304,13 @@ fn raw_records_are_read_back_from_their_file_and_a_rewritten_file_says_so() {
     };
     std::fs::write(&path, format!("{}\n  {}\n", line(1), line(2))).unwrap();
     let mut loaded = Loaded::default();
-    load::falco_input(&mut loaded, path.to_str().unwrap(), &EntityTable::falco()).unwrap();
+    load::falco_input(
+        &mut loaded,
+        path.to_str().unwrap(),
+        &EntityTable::falco(),
+        None,
+    )
+    .unwrap();
     assert_eq!(loaded.store.len(), 2);
     for (pos, n) in [(0, 1), (1, 2)] {
         let e = loaded.store.get(pos).unwrap();

@@ -68,6 +68,7 @@ pub fn follow(
                             table,
                             classifier,
                             raw_file: RawFile::open(path).ok().map(Arc::new),
+                            keep: None,
                         };
                         pos = catch_up(&mut f, meta.len(), &how, source, cancel, send)
                             .map(|read| parser.absorb(read))

@@ -38,6 +38,28 @@ pub struct Query {
     pub window: TimeRange,
 }
 
+impl Query {
+    /// Whether an event with this time and these entities is one [`Store::select`] picks:
+    /// in the window, satisfying every pivot and no filter-out. A headless query asks it
+    /// while reading, so only what it answers with is stored.
+    pub fn admits<'a, I>(&self, ts: Timestamp, entities: impl Fn() -> I) -> bool
+    where
+        I: Iterator<Item = (EntityKey, &'a str)>,
+    {
+        self.window.contains(ts)
+            && self
+                .pivots
+                .iter()
+                .all(|p| entities().any(|(k, v)| p.accepts(k, v)) != p.exclude)
+    }
+
+    /// Whether a pivot asks for an event's category (which must then be known before
+    /// [`Query::admits`] is asked).
+    pub fn asks_category(&self) -> bool {
+        self.pivots.iter().any(|p| p.key == EntityKey::Category)
+    }
+}
+
 impl Default for Query {
     fn default() -> Self {
         Query {
@@ -266,8 +288,16 @@ impl Store {
             return None;
         }
         let file = batch.raw_file().map(|f| self.raw_file_index(f));
-        // Each of the batch's distinct strings is interned once.
-        let syms: Vec<Sym> = batch.values().map(|s| self.strings.intern(s)).collect();
+        // Each of the batch's distinct strings that its events use is interned once.
+        let used = batch.used_values();
+        let syms: Vec<Sym> = batch
+            .values()
+            .enumerate()
+            .map(|(i, s)| match &used {
+                Some(used) if !used[i] => Sym::NONE,
+                _ => self.strings.intern(s),
+            })
+            .collect();
         let new_rows: Vec<Row> = batch
             .iter()
             .map(|e| {

@@ -107,6 +107,8 @@ pub struct PackedBatch {
     values: Vec<Piece>,
     value_ids: hashbrown::HashTable<Val>,
     hasher: foldhash::fast::FixedState,
+    /// Some events were dropped by [`PackedBatch::keep_last_if`]: not every value is used.
+    dropped: bool,
 }
 
 impl PackedBatch {
@@ -122,6 +124,7 @@ impl PackedBatch {
             values: Vec::new(),
             value_ids: hashbrown::HashTable::new(),
             hasher: foldhash::fast::FixedState::default(),
+            dropped: false,
         };
         batch.source_name = batch.value(source_name);
         batch
@@ -213,6 +216,47 @@ impl PackedBatch {
             last.entities.1 = self.entities.len() as u32;
             last.classified = true;
         }
+    }
+
+    /// Drops the last event unless `keep` takes it; says whether it was kept. What it wrote
+    /// into the batch's text stays, unreferenced, and the store interns only what the kept
+    /// events use.
+    pub fn keep_last_if(&mut self, keep: impl Fn(&PackedRef<'_>) -> bool) -> bool {
+        let Some(last) = self.events.last() else {
+            return false;
+        };
+        if keep(&PackedRef {
+            batch: self,
+            event: last,
+        }) {
+            return true;
+        }
+        let (from, _) = last.entities;
+        let (tags_from, _) = last.tags;
+        self.entities.truncate(from as usize);
+        self.tags.truncate(tags_from as usize);
+        self.events.pop();
+        self.dropped = true;
+        false
+    }
+
+    /// Which distinct values the events use, when some events were dropped (else all are).
+    pub(super) fn used_values(&self) -> Option<Vec<bool>> {
+        if !self.dropped {
+            return None;
+        }
+        let mut used = vec![false; self.values.len()];
+        let mut mark = |v: Val| used[v.index()] = true;
+        for e in self.iter() {
+            mark(e.title_val());
+            mark(e.source_name_val());
+            e.entity_vals().iter().for_each(|&(_, v)| mark(v));
+            e.tag_vals().for_each(&mut mark);
+            if let Some((_, _, strings)) = e.process_vals() {
+                strings.into_iter().flatten().for_each(&mut mark);
+            }
+        }
+        Some(used)
     }
 
     /// Whether every event's categories were added by [`PackedBatch::classify_last`].
