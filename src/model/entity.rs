@@ -226,7 +226,10 @@ pub fn normalize(key: EntityKey, value: &str) -> Option<Cow<'_, str>> {
             if pid < 0 {
                 return None;
             }
-            if pid.to_string() == v {
+            // Already in its canonical form (no sign, no leading zeros): kept as it is.
+            let canonical =
+                v.bytes().all(|b| b.is_ascii_digit()) && (v == "0" || !v.starts_with('0'));
+            if canonical {
                 Cow::Borrowed(v)
             } else {
                 Cow::Owned(pid.to_string())
@@ -279,6 +282,18 @@ mod tests {
         assert_eq!(
             e.iter().collect::<Vec<_>>(),
             [(EntityKey::Commit, "9f1c2ab")]
+        );
+    }
+
+    #[test]
+    fn pids_are_kept_in_one_form() {
+        let mut e = Entities::new();
+        for pid in ["0", "4021", "+77", "0042", "007"] {
+            e.add(EntityKey::Pid, pid);
+        }
+        assert_eq!(
+            e.values(EntityKey::Pid).collect::<Vec<_>>(),
+            ["0", "4021", "42", "7", "77"]
         );
     }
 

@@ -110,7 +110,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
                 Ok(Field::Null)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut items = Vec::new();
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4).min(64));
                 while let Some(item) = seq.next_element::<Field<'de>>()? {
                     items.push(item);
                 }
@@ -144,7 +144,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
                 f.write_str("an object of Falco fields")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
+                // Falco records carry a dozen to a few dozen fields: one allocation, not five.
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(32).min(64));
                 // Keys go through `Field` so that they borrow from the line like values do
                 // (serde's own `Cow<str>` always allocates).
                 while let Some(k) = map.next_key::<Field<'de>>()? {
