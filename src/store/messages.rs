@@ -1,8 +1,9 @@
 //! Events' messages, compressed in blocks: a million Falco messages take about 210 MB as text
 //! and a fifth of that in LZ4 blocks of 256. Messages are held by arrival number, so a row
 //! needs no field of its own for them. The newest block stays open (uncompressed) until full;
-//! reading a sealed one decompresses it once into a one-block cache, so reading rows in order
-//! (the timeline, a search) costs one decompression per 256 messages.
+//! reading a sealed one decompresses it once into a small cache of the last blocks read, so
+//! reading rows in order (the timeline, a search on each core) costs one decompression per 256
+//! messages and reader.
 
 use std::borrow::Cow;
 use std::sync::Mutex;
@@ -11,6 +12,8 @@ use std::sync::Mutex;
 const BLOCK: usize = 256;
 /// A block is also sealed at this many bytes (a few huge messages are not held open).
 const BLOCK_BYTES: usize = 256 << 10;
+/// Decompressed blocks kept: one for each search thread reading in order, and the view's.
+const CACHED_BLOCKS: usize = 6;
 
 #[derive(Debug, Default)]
 pub(super) struct Messages {
@@ -21,8 +24,8 @@ pub(super) struct Messages {
     ends: Vec<u32>,
     open: String,
     open_first: u32,
-    /// The last sealed block read: its number and its text.
-    cache: Mutex<Option<(usize, String)>>,
+    /// The last sealed blocks read, the most recent last: their numbers and texts.
+    cache: Mutex<Vec<(usize, std::sync::Arc<str>)>>,
 }
 
 impl Messages {
@@ -76,18 +79,33 @@ impl Messages {
         } else {
             self.ends[i - 1] as usize
         };
-        let Ok(mut cache) = self.cache.lock() else {
-            return Cow::Borrowed("");
-        };
-        if cache.as_ref().is_none_or(|(b, _)| *b != block) {
-            let text = lz4_flex::decompress_size_prepended(&self.blocks[block])
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .unwrap_or_default();
-            *cache = Some((block, text));
-        }
-        let text = cache.as_ref().map_or("", |(_, t)| t.as_str());
+        let text = self.block_text(block);
         Cow::Owned(text.get(start..end).unwrap_or("").to_string())
+    }
+
+    /// A sealed block's text, from the cache or decompressed into it (outside the lock, so
+    /// readers on other cores are not held up).
+    fn block_text(&self, block: usize) -> std::sync::Arc<str> {
+        if let Ok(mut cache) = self.cache.lock() {
+            if let Some(i) = cache.iter().position(|(b, _)| *b == block) {
+                let hit = cache.remove(i);
+                let text = hit.1.clone();
+                cache.push(hit);
+                return text;
+            }
+        }
+        let text: std::sync::Arc<str> = lz4_flex::decompress_size_prepended(&self.blocks[block])
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .unwrap_or_default()
+            .into();
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= CACHED_BLOCKS {
+                cache.remove(0);
+            }
+            cache.push((block, text.clone()));
+        }
+        text
     }
 
     /// Approximate bytes held.

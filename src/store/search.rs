@@ -2,6 +2,9 @@ use super::Store;
 use fuzzy_matcher::skim::SkimMatcherV2;
 use fuzzy_matcher::FuzzyMatcher;
 
+/// Below this many candidates, a step is searched on the calling thread alone.
+const PARALLEL_FROM: usize = 4_096;
+
 /// A fuzzy search over titles and messages that runs in slices, so the loop can answer keys
 /// between slices on a million events. Results stay in time order.
 pub struct SearchJob {
@@ -25,18 +28,45 @@ impl SearchJob {
         }
     }
 
-    /// Examines up to `budget` more candidates; returns whether the search is complete.
+    /// Examines up to `budget` more candidates, split across the cores; returns whether the
+    /// search is complete.
     pub fn step(&mut self, store: &Store, budget: usize) -> bool {
         let end = (self.next + budget).min(self.candidates.len());
-        for &pos in &self.candidates[self.next..end] {
-            let Some(e) = store.get(pos) else { continue };
-            let hit = self.matches(e.title()) || self.matches(&e.message());
-            if hit {
-                self.results.push(pos);
-            }
+        let slice = &self.candidates[self.next..end];
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        if threads < 2 || slice.len() < PARALLEL_FROM {
+            let hits: Vec<u32> = self.hits(store, slice);
+            self.results.extend(hits);
+        } else {
+            let this = &*self;
+            let parts: Vec<Vec<u32>> = std::thread::scope(|scope| {
+                let running: Vec<_> = slice
+                    .chunks(slice.len().div_ceil(threads))
+                    .map(|part| scope.spawn(move || this.hits(store, part)))
+                    .collect();
+                running
+                    .into_iter()
+                    .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            });
+            // Parts are in order, so the results stay in time order.
+            self.results.extend(parts.into_iter().flatten());
         }
         self.next = end;
         self.is_done()
+    }
+
+    /// The candidates among `positions` whose title or message matches, in their order.
+    fn hits(&self, store: &Store, positions: &[u32]) -> Vec<u32> {
+        positions
+            .iter()
+            .copied()
+            .filter(|&pos| {
+                store
+                    .get(pos)
+                    .is_some_and(|e| self.matches(e.title()) || self.matches(&e.message()))
+            })
+            .collect()
     }
 
     /// A fuzzy match whose letters lie close together. Unbounded fuzzy matching finds almost
@@ -52,9 +82,6 @@ impl SearchJob {
         let text = &text[..end];
         let span = 2 * self.query.chars().count();
         if !may_match_within(text, &self.query, span) {
-            return false;
-        }
-        if self.matcher.fuzzy_match(text, &self.query).is_none() {
             return false;
         }
         let Some((_, idx)) = self.matcher.fuzzy_indices(text, &self.query) else {

@@ -230,6 +230,26 @@ fn search_runs_in_slices_and_keeps_time_order() {
 }
 
 #[test]
+fn a_search_split_across_cores_finds_what_one_thread_finds_in_the_same_order() {
+    // Enough events for sealed message blocks and for steps that are split.
+    let mut store = Store::new();
+    store.ingest(mixed_events(20_000));
+    let all: Vec<u32> = (0..20_000).collect();
+    for query in ["e4", "message of e19"] {
+        let mut one_thread = SearchJob::new(query, all.clone());
+        while !one_thread.step(&store, 1_000) {}
+        let split = SearchJob::new(query, all.clone()).run_to_end(&store);
+        assert_eq!(split, one_thread.results(), "{query}");
+        assert!(split.windows(2).all(|w| w[0] < w[1]));
+        assert!(
+            split.len() > 10 && split.len() < 20_000,
+            "{query}: {}",
+            split.len()
+        );
+    }
+}
+
+#[test]
 fn merging_many_small_unordered_batches_keeps_the_index_exact() {
     let events = mixed_events(1200);
     let mut store = Store::new();
