@@ -152,6 +152,7 @@ fn render(c: &mut Criterion) {
         app.tick();
     }
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test terminal");
+    let mut screen = casefile::ui::scroll_region::Screen::default();
     let mut group = c.benchmark_group("render (100k events, 200x50)");
     group.bench_function("a step down and its frame", |b| {
         b.iter(|| {
@@ -159,8 +160,8 @@ fn render(c: &mut Criterion) {
             while app.busy() {
                 app.tick();
             }
-            terminal
-                .draw(|f| casefile::ui::draw(f, &app))
+            screen
+                .draw(&mut terminal, |f| casefile::ui::draw(f, &app))
                 .expect("frame");
         })
     });

@@ -86,11 +86,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         last: Instant::now(),
     }));
     let counter = seen.clone();
+    // SCROLL_BYTES_DUMP=FILE keeps every byte written, to see what a step is made of.
+    let mut dump = match std::env::var_os("SCROLL_BYTES_DUMP") {
+        Some(path) => Some(std::fs::File::create(path)?),
+        None => None,
+    };
     std::thread::spawn(move || {
         let mut buf = [0u8; 1 << 16];
         while let Ok(n) = reader.read(&mut buf) {
             if n == 0 {
                 break;
+            }
+            if let Some(f) = dump.as_mut() {
+                let _ = f.write_all(&buf[..n]);
             }
             let mut s = counter.lock().expect("lock");
             s.bytes += n;

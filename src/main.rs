@@ -481,6 +481,7 @@ fn tui(
         config_dir.as_deref(),
         fallback_theme,
     );
+    let theme = theme.for_depth(casefile::ui::color_depth::ColorDepth::from_env());
     let keymap_name = ui.keymap.clone().or(config.keymap.clone());
     let (keymap, keymap_warnings) = Keymap::load(
         keymap_name.as_deref().unwrap_or("default"),

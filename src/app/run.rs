@@ -6,6 +6,7 @@
 
 use super::App;
 use crate::sources::task::SourceMessage;
+use crate::ui::scroll_region::Screen;
 use ratatui::crossterm::event::{self, Event};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::time::{Duration, Instant};
@@ -49,9 +50,10 @@ fn event_loop(
     let mut sources_open = true;
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
+    let mut screen = Screen::default();
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
-            terminal.draw(|f| crate::ui::draw(f, app))?;
+            screen.draw(terminal, |f| crate::ui::draw(f, app))?;
             last_draw = Instant::now();
             dirty = false;
         }
@@ -66,12 +68,12 @@ fn event_loop(
             IDLE
         };
         match keys.recv_timeout(wait) {
-            Ok(ev) => dirty |= handle_term(app, ev),
+            Ok(ev) => dirty |= handle_term(app, ev, &mut screen),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
         }
         for ev in keys.try_iter() {
-            dirty |= handle_term(app, ev);
+            dirty |= handle_term(app, ev, &mut screen);
         }
         if app.quit {
             return Ok(());
@@ -88,7 +90,7 @@ fn event_loop(
                 Err(TryRecvError::Disconnected) => sources_open = false,
             }
             for ev in keys.try_iter() {
-                dirty |= handle_term(app, ev);
+                dirty |= handle_term(app, ev, &mut screen);
             }
         }
         if app.quit {
@@ -101,10 +103,14 @@ fn event_loop(
 }
 
 /// Returns whether the screen needs drawing.
-fn handle_term(app: &mut App, ev: Event) -> bool {
+fn handle_term(app: &mut App, ev: Event, screen: &mut Screen) -> bool {
     match ev {
         Event::Key(k) => app.handle_key(k),
-        Event::Resize(w, h) => app.resize((w, h)),
+        Event::Resize(w, h) => {
+            // The terminal may have reflowed what it showed.
+            screen.forget();
+            app.resize((w, h))
+        }
         _ => return false,
     }
     true

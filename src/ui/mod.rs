@@ -2,6 +2,7 @@
 //! mutates state or does I/O.
 
 pub mod chains;
+pub mod color_depth;
 pub mod config_file;
 mod correlated;
 mod detail;
@@ -11,6 +12,7 @@ pub mod keymap;
 pub mod layout;
 mod metrics;
 mod pivot_bar;
+pub mod scroll_region;
 mod status;
 pub mod svg;
 pub mod text;

@@ -23,7 +23,10 @@ fn css(c: Color, default: &str) -> String {
         Color::Cyan | Color::LightCyan => "#7dcfff".into(),
         Color::Gray | Color::White => "#c0caf5".into(),
         Color::DarkGray => "#565f89".into(),
-        Color::Indexed(_) => default.to_string(),
+        Color::Indexed(i) => match super::color_depth::palette_rgb(i) {
+            Some((r, g, b)) => format!("#{r:02x}{g:02x}{b:02x}"),
+            None => default.to_string(),
+        },
     }
 }
 

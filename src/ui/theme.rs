@@ -111,6 +111,14 @@ impl Theme {
     }
 
     /// The style of a scope, falling back to its parents and finally to `ui`.
+    /// The theme with its colours as a terminal of this depth shows them.
+    pub fn for_depth(mut self, depth: super::color_depth::ColorDepth) -> Theme {
+        for style in self.styles.values_mut() {
+            *style = depth.style(*style);
+        }
+        self
+    }
+
     pub fn get(&self, scope: &str) -> Style {
         let mut s = scope;
         loop {
