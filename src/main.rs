@@ -46,7 +46,7 @@ fn main() -> ExitCode {
                 ..SourceArgs::default()
             };
             let speed = live.then(|| speed.unwrap_or(60.0));
-            tui(&sources, filters, ui, speed).map(|()| ExitCode::SUCCESS)
+            tui(&sources, filters, ui, speed)
         }
         // Filters are checked before any source is read: a typo must not wait for stdin.
         Some(Command::Query(args)) => args.filters.to_query(Timestamp::now()).and_then(|query| {
@@ -132,14 +132,14 @@ fn main() -> ExitCode {
                 bundle: Some(path.clone()),
                 ..SourceArgs::default()
             };
-            tui(&sources, &FilterArgs::default(), ui, *speed).map(|()| ExitCode::SUCCESS)
+            tui(&sources, &FilterArgs::default(), ui, *speed)
         }
         None => {
             if cli.sources.is_empty() && config(&cli.sources).0.sources.is_empty() {
                 eprintln!("casefile: no sources given.\nTry the built-in incident:  casefile demo\nOr read Falco alerts:       casefile --falco /var/log/falco/events.json\nSee `casefile --help` for every source.");
                 return ExitCode::from(2);
             }
-            tui(&cli.sources, &cli.filters, &cli.ui, None).map(|()| ExitCode::SUCCESS)
+            tui(&cli.sources, &cli.filters, &cli.ui, None)
         }
     };
     match result {
@@ -371,7 +371,7 @@ fn tui(
     filters: &FilterArgs,
     ui: &UiArgs,
     speed: Option<f64>,
-) -> Result<(), String> {
+) -> Result<ExitCode, String> {
     if sources.falco.iter().any(|p| p == "-") {
         return Err("the TUI reads keys from the terminal, so it cannot read Falco from stdin; use `casefile query --falco -`".into());
     }
@@ -550,7 +550,11 @@ fn tui(
     // pushed-down pivots, re-runs); without live sources the channel closes when the last
     // file task finishes and the loop idles.
     drop(tx);
-    casefile::app::run(app, rx).map_err(|e| format!("terminal error: {e}"))
+    match casefile::app::run(app, rx).map_err(|e| format!("terminal error: {e}"))? {
+        casefile::app::Ended::Quit => Ok(ExitCode::SUCCESS),
+        // As a shell reports a program a signal ended: 128 + its number.
+        casefile::app::Ended::Signal(sig) => Ok(ExitCode::from((128 + sig).clamp(0, 255) as u8)),
+    }
 }
 
 /// glibc raises its mmap threshold each time a large block is freed. After that, the 4 MiB

@@ -263,6 +263,18 @@ impl Tui {
     #[track_caller]
     fn quit(mut self) {
         self.send("q");
+        let status = self.wait_exit_restored("`q`");
+        assert!(
+            status.success(),
+            "casefile exited with {status:?} after `q`\nscreen:\n{}",
+            self.dump()
+        );
+    }
+
+    /// Waits for the program to exit after `what`, then checks it left the terminal as it
+    /// found it: the alternate screen left, the cursor shown, the line discipline cooked.
+    #[track_caller]
+    fn wait_exit_restored(&mut self, what: &str) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + TIMEOUT;
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
@@ -270,17 +282,21 @@ impl Tui {
             }
             if Instant::now() > deadline {
                 panic!(
-                    "casefile did not exit within {TIMEOUT:?} after `q`\nscreen:\n{}",
+                    "casefile did not exit within {TIMEOUT:?} after {what}\nscreen:\n{}",
                     self.dump()
                 );
             }
             std::thread::sleep(POLL);
         };
-        assert!(
-            status.success(),
-            "casefile exited with {status:?} after `q`\nscreen:\n{}",
-            self.dump()
-        );
+        if let Some(fd) = self.master.as_raw_fd() {
+            // SAFETY: tcgetattr only fills the struct it is given, for a descriptor we hold.
+            let mut t: libc::termios = unsafe { std::mem::zeroed() };
+            assert_eq!(unsafe { libc::tcgetattr(fd, &mut t) }, 0, "tcgetattr");
+            assert!(
+                t.c_lflag & libc::ICANON != 0 && t.c_lflag & libc::ECHO != 0,
+                "the terminal is still in raw mode after {what}"
+            );
+        }
         // The reader may still be draining: wait until the alternate screen has been left.
         let deadline = Instant::now() + TIMEOUT;
         while self.with_screen(|s| s.alternate_screen()) {
@@ -293,6 +309,14 @@ impl Tui {
             !self.with_screen(|s| s.hide_cursor()),
             "the cursor is still hidden after casefile exited"
         );
+        status
+    }
+
+    /// Sends a signal to the program, as `kill` or a dropped SSH session would.
+    fn signal(&mut self, sig: i32) {
+        let pid = self.child.process_id().expect("a running child") as i32;
+        // SAFETY: kill has no memory effects; the pid is our own child's.
+        assert_eq!(unsafe { libc::kill(pid, sig) }, 0, "kill");
     }
 
     /// Quits (see [`Tui::quit`]) and returns everything the program wrote, with the emulator.
@@ -959,4 +983,50 @@ fn the_demo_plays_live_in_the_real_binary_and_its_speed_changes() {
     });
     t.wait_for("more events", |rows| count(rows) > early);
     t.quit();
+}
+
+#[test]
+fn signals_end_the_tui_with_the_terminal_restored() {
+    for (sig, name) in [
+        (libc::SIGTERM, "SIGTERM"),
+        (libc::SIGHUP, "SIGHUP"),
+        (libc::SIGINT, "SIGINT"),
+        (libc::SIGQUIT, "SIGQUIT"),
+    ] {
+        let mut t = Tui::demo(100, 30);
+        wait_started(&mut t);
+        // Mid-work: a search running when the signal comes.
+        t.send("/shell");
+        t.signal(sig);
+        let status = t.wait_exit_restored(name);
+        assert_eq!(
+            status.exit_code(),
+            128 + sig as u32,
+            "{name}: exit status {status:?}"
+        );
+    }
+}
+
+#[test]
+fn a_panic_on_the_ui_thread_restores_the_terminal_and_says_what_happened() {
+    // Debug builds panic after the first frame when asked (release builds never).
+    let mut t = Tui::spawn_with_env(
+        TempDir::new("panic"),
+        &[OsStr::new("demo")],
+        &[("CASEFILE_TEST_PANIC", "1")],
+        100,
+        30,
+    );
+    let status = t.wait_exit_restored("a panic");
+    assert!(
+        !status.success(),
+        "a panic must fail the process: {status:?}"
+    );
+    let out = t.output.lock().unwrap();
+    let text = String::from_utf8_lossy(&out.raw);
+    let after_leaving = text.rsplit("\x1b[?1049l").next().unwrap_or("");
+    assert!(
+        after_leaving.contains("a panic on the UI thread, on purpose"),
+        "the panic message is printed after the terminal is restored: {after_leaving:?}"
+    );
 }

@@ -23,7 +23,7 @@ pub use action::Action;
 pub use detail::DetailState;
 pub use history::PivotHistory;
 pub use live::LiveSources;
-pub use run::{run, source_channel};
+pub use run::{run, source_channel, Ended};
 pub use search::SearchState;
 pub use timeline::TimelineState;
 pub use tree::TreeState;

@@ -22,25 +22,69 @@ pub fn source_channel() -> (SyncSender<SourceMessage>, Receiver<SourceMessage>) 
     mpsc::sync_channel(4)
 }
 
-pub fn run(mut app: App, sources: Receiver<SourceMessage>) -> std::io::Result<()> {
+/// How the TUI ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The user quit.
+    Quit,
+    /// This signal asked it to end (SIGTERM, SIGHUP, SIGINT, SIGQUIT); the terminal was
+    /// restored all the same.
+    Signal(i32),
+}
+
+/// What wakes the loop: the terminal, or a signal.
+enum Input {
+    Term(Event),
+    Signal(i32),
+}
+
+const ENDING_SIGNALS: [i32; 4] = [
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGHUP,
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGQUIT,
+];
+
+pub fn run(mut app: App, sources: Receiver<SourceMessage>) -> std::io::Result<Ended> {
+    let (input_tx, input) = mpsc::channel::<Input>();
+    // Signals are caught before the terminal changes, so none can end the program with the
+    // terminal still raw: each becomes an input that ends the loop like `q` does.
+    let mut signals = signal_hook::iterator::Signals::new(ENDING_SIGNALS)?;
+    let signals_handle = signals.handle();
+    let signal_tx = input_tx.clone();
+    std::thread::spawn(move || {
+        for sig in signals.forever() {
+            if signal_tx.send(Input::Signal(sig)).is_err() {
+                break;
+            }
+        }
+    });
     // ratatui::init enters raw mode and the alternate screen, and installs a panic hook that
     // restores the terminal before the panic message is printed.
     let mut terminal = ratatui::init();
     quiet_panics_off_the_ui_thread();
-    let result = event_loop(&mut terminal, &mut app, sources);
-    ratatui::restore();
-    result
+    let result = event_loop(&mut terminal, &mut app, sources, input_tx, input);
+    // After a hang-up the terminal is gone and restoring it fails: that is no error to report
+    // (nor to print, to a terminal that is not there).
+    let restored = ratatui::try_restore();
+    signals_handle.close();
+    let ended = result?;
+    if ended == Ended::Quit {
+        restored?;
+    }
+    Ok(ended)
 }
 
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
     sources: Receiver<SourceMessage>,
-) -> std::io::Result<()> {
-    let (keys_tx, keys) = mpsc::channel::<Event>();
+    input_tx: mpsc::Sender<Input>,
+    keys: Receiver<Input>,
+) -> std::io::Result<Ended> {
     std::thread::spawn(move || {
         while let Ok(ev) = event::read() {
-            if keys_tx.send(ev).is_err() {
+            if input_tx.send(Input::Term(ev)).is_err() {
                 break;
             }
         }
@@ -54,6 +98,7 @@ fn event_loop(
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
             screen.draw(terminal, |f| crate::ui::draw(f, app))?;
+            panic_for_tests();
             last_draw = Instant::now();
             dirty = false;
         }
@@ -68,15 +113,19 @@ fn event_loop(
             IDLE
         };
         match keys.recv_timeout(wait) {
-            Ok(ev) => dirty |= handle_term(app, ev, &mut screen),
+            Ok(Input::Signal(sig)) => return Ok(Ended::Signal(sig)),
+            Ok(Input::Term(ev)) => dirty |= handle_term(app, ev, &mut screen),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(Ended::Quit),
         }
-        for ev in keys.try_iter() {
-            dirty |= handle_term(app, ev, &mut screen);
+        for input in keys.try_iter() {
+            match input {
+                Input::Signal(sig) => return Ok(Ended::Signal(sig)),
+                Input::Term(ev) => dirty |= handle_term(app, ev, &mut screen),
+            }
         }
         if app.quit {
-            return Ok(());
+            return Ok(Ended::Quit);
         }
         // Source messages for at most a frame, looking at the keyboard between them.
         let started = Instant::now();
@@ -89,16 +138,28 @@ fn event_loop(
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => sources_open = false,
             }
-            for ev in keys.try_iter() {
-                dirty |= handle_term(app, ev, &mut screen);
+            for input in keys.try_iter() {
+                match input {
+                    Input::Signal(sig) => return Ok(Ended::Signal(sig)),
+                    Input::Term(ev) => dirty |= handle_term(app, ev, &mut screen),
+                }
             }
         }
         if app.quit {
-            return Ok(());
+            return Ok(Ended::Quit);
         }
         if app.tick() {
             dirty = true;
         }
+    }
+}
+
+/// In debug builds only (the ones `cargo test` runs), `CASEFILE_TEST_PANIC` makes the UI
+/// thread panic after a frame, so a test can check the terminal is restored on a panic.
+fn panic_for_tests() {
+    #[cfg(debug_assertions)]
+    if std::env::var_os("CASEFILE_TEST_PANIC").is_some() {
+        panic!("CASEFILE_TEST_PANIC: a panic on the UI thread, on purpose");
     }
 }
 
