@@ -65,10 +65,18 @@ impl Config {
             Err(e) => return Err(format!("cannot read config {}: {e}", path.display())),
         };
         let label = path.display().to_string();
-        let mut config: Config =
-            config_file::parse_toml(&label, &text).map_err(|e| e.to_string())?;
+        let mut config = Config::from_text(&label, text)?;
         config.path = Some(path);
+        Ok(config)
+    }
+
+    /// The config in a file's text (`label` names it in errors), its entity mappings checked.
+    pub fn from_text(label: &str, text: String) -> Result<Config, String> {
+        let mut config: Config =
+            config_file::parse_toml(label, &text).map_err(|e| e.to_string())?;
         config.text = text;
+        // Errors in the entity rows name the file too.
+        config.path = Some(label.into());
         config.entity_tables()?;
         Ok(config)
     }

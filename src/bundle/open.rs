@@ -121,8 +121,14 @@ pub fn check(path: &Path) -> Result<Opened, Refusal> {
         reason: format!("cannot read {}: {e}", path.display()),
     })?;
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    check_from(&mut file, bytes)
+}
+
+/// [`check`] on a bundle's bytes from any seekable reader (`bytes` long).
+pub fn check_from<R: Read + std::io::Seek>(file: &mut R, bytes: u64) -> Result<Opened, Refusal> {
+    let mut file = file;
     let members = tar_io::scan(&mut file)?;
-    let read = |file: &mut std::fs::File, m: &Member| tar_io::read_member(file, m);
+    let read = |file: &mut &mut R, m: &Member| tar_io::read_member(file, m);
     let manifest_bytes = read(&mut file, &members[0])?;
     let sum = read(&mut file, &members[1])?;
     let expected_sum = format!(

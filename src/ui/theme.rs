@@ -65,7 +65,16 @@ impl Theme {
     }
 
     pub fn load_strict(name: &str, user_dir: Option<&Path>) -> Result<Theme, String> {
-        let draft = Self::draft(name, user_dir, 0)?;
+        Self::resolved(Self::draft(name, user_dir, 0)?)
+    }
+
+    /// A theme from the text of a file (`label` names it in errors); `inherits` finds only
+    /// the built-in themes.
+    pub fn from_text(label: &str, text: &str, name: &str) -> Result<Theme, String> {
+        Self::resolved(Self::draft_from(label, text, name, None, 0)?)
+    }
+
+    fn resolved(draft: Draft) -> Result<Theme, String> {
         let mut styles = HashMap::new();
         for (scope, (spec, file, line)) in &draft.specs {
             let style = resolve(&draft.palette, spec).map_err(|message| {
@@ -89,8 +98,17 @@ impl Theme {
             return Err(format!("theme `{name}`: `inherits` goes round in a loop"));
         }
         let located = config_file::locate("themes", name, user_dir, PRESETS)?;
-        let file: ThemeFile =
-            config_file::parse_toml(&located.label, &located.text).map_err(|e| e.to_string())?;
+        Self::draft_from(&located.label, &located.text, name, user_dir, depth)
+    }
+
+    fn draft_from(
+        label: &str,
+        text: &str,
+        name: &str,
+        user_dir: Option<&Path>,
+        depth: usize,
+    ) -> Result<Draft, String> {
+        let file: ThemeFile = config_file::parse_toml(label, text).map_err(|e| e.to_string())?;
         let mut draft = match &file.inherits {
             // A user file may inherit the built-in theme of its own name.
             Some(parent) => {
@@ -102,10 +120,8 @@ impl Theme {
         draft.name = file.name.unwrap_or_else(|| name.to_string());
         draft.palette.extend(file.palette);
         for (scope, spec) in file.styles {
-            let line = config_file::line_of(&located.text, "styles", &scope);
-            draft
-                .specs
-                .insert(scope, (spec, located.label.clone(), line));
+            let line = config_file::line_of(text, "styles", &scope);
+            draft.specs.insert(scope, (spec, label.to_string(), line));
         }
         Ok(draft)
     }
