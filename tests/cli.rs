@@ -1125,3 +1125,94 @@ fn bad_filters_are_reported_before_reading_stdin() {
     let status = status.expect("`--since 2x` was not reported while stdin was open");
     assert!(!status.success());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Malformed and hostile input shapes (issue 7)
+
+#[test]
+fn odd_shapes_of_input_are_skipped_counted_and_sampled_never_a_crash() {
+    let good = r#"{"time":"2026-11-20T12:00:01Z","rule":"Terminal shell in container","priority":"Notice","output":"ok","output_fields":{"user.name":"alice"}}"#;
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let lines: Vec<String> = vec![
+        good.to_string(),
+        // 2: nested far deeper than any record
+        deep,
+        // 3: the same key twice
+        r#"{"time":"2026-11-20T12:00:02Z","rule":"a","rule":"b","output":"dup"}"#.to_string(),
+        // 4: year 1 and 5: year 9999, beyond the nanosecond clock (1677 to 2262): skipped
+        r#"{"time":"0001-01-01T00:00:00Z","rule":"Year one","output":"x"}"#.to_string(),
+        r#"{"time":"9999-12-31T23:59:59Z","rule":"Year 9999","output":"x"}"#.to_string(),
+        // 6: a time that is no time
+        r#"{"time":"yesterday-ish","rule":"Bad time","output":"x"}"#.to_string(),
+        // 7: wrong types everywhere
+        r#"{"time":12,"rule":["x"],"priority":{},"output":null,"output_fields":"no"}"#.to_string(),
+        // 8: nulls
+        r#"{"time":null,"rule":null,"output":null}"#.to_string(),
+        // 9: JSON that is not an object
+        "\"just a string\"".to_string(),
+        // 10: truncated
+        r#"{"time":"2026-11-20T12:00:03Z","rule":"cut"#.to_string(),
+        // 11: the epoch and 12: the 23rd century: far, but kept at their times
+        r#"{"time":"1970-01-01T00:00:00Z","rule":"Ancient","output":"x"}"#.to_string(),
+        r#"{"time":"2200-01-01T00:00:00Z","rule":"Future","output":"x"}"#.to_string(),
+    ];
+    let mut bytes = lines.join("\n").into_bytes();
+    bytes.push(b'\n');
+    let file = TempFile::new("odd.ndjson", &bytes);
+    let args = ["query", "--falco", file.path()];
+    let r = run(&args);
+    r.ok(&args);
+    let titles: Vec<String> = r
+        .lines()
+        .iter()
+        .map(|l| parse(l)["title"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Ancient", "Terminal shell in container", "Future"],
+        "{}",
+        r.stderr
+    );
+    // Every skip is counted; the first five are sampled with their line numbers.
+    for bad in [2, 3, 4, 5, 6] {
+        assert!(
+            r.stderr.contains(&format!("line {bad}:")),
+            "line {bad} is not reported:\n{}",
+            r.stderr
+        );
+    }
+    assert!(r.stderr.contains("skipped 9 malformed"), "{}", r.stderr);
+    // The 200 KB line's sample is cut, not echoed whole.
+    let longest = r.stderr.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 1_000, "a sample line of {longest} bytes");
+}
+
+#[test]
+fn a_binary_file_given_as_falco_input_is_reported_not_loaded() {
+    // A megabyte of noise with a few newlines in it, like an executable passed by mistake.
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let bytes: Vec<u8> = (0..1 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect();
+    let lines = bytes.iter().filter(|b| **b == b'\n').count();
+    let file = TempFile::new("noise.bin", &bytes);
+    let args = ["query", "--falco", file.path(), "--count"];
+    let r = run(&args);
+    r.ok(&args);
+    assert_eq!(r.out(), "0\n");
+    assert!(
+        r.stderr.contains("malformed"),
+        "the noise is not reported:\n{}",
+        r.stderr
+    );
+    assert!(lines > 1_000, "the noise has lines to skip");
+    assert!(
+        !r.stderr.contains('\u{1b}') && !r.stderr.chars().any(|c| c.is_control() && c != '\n'),
+        "raw control characters reached stderr"
+    );
+}

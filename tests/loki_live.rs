@@ -957,6 +957,16 @@ fn a_500_shows_its_body() {
 }
 
 #[test]
+fn a_status_with_no_body_is_named_by_its_code_and_reason() {
+    for (status, words) in [(503, "503 Service Unavailable"), (403, "403 Forbidden")] {
+        let server = Server::start(move |_| Response::text(status, ""));
+        let run = run_against(&server, &[]);
+        assert_source_failed(&run, &server.host_port(), words);
+        assert!(run.stdout.is_empty());
+    }
+}
+
+#[test]
 fn a_404_shows_page_not_found() {
     let text = fixture("loki/error_not_found.txt");
     let server = Server::start(|_| not_found());
