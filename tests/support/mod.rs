@@ -12,6 +12,7 @@ pub const HEALTHY_POD: &str = "api-7d9f-h5n2c";
 pub const ATTACKER_IP: &str = "203.0.113.45";
 pub const C2_IP: &str = "185.220.101.4";
 pub mod http_server;
+pub mod tls_server;
 
 /// An `XDG_CONFIG_HOME` of its own for one test: `casefile/FILE` holds `text`, or is absent.
 pub fn config_home(name: &str, file: &str, text: Option<&str>) -> std::path::PathBuf {
