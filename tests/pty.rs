@@ -1030,3 +1030,62 @@ fn a_panic_on_the_ui_thread_restores_the_terminal_and_says_what_happened() {
         "the panic message is printed after the terminal is restored: {after_leaving:?}"
     );
 }
+
+#[test]
+fn wide_and_combining_text_keeps_every_column_in_place() {
+    // Double-width CJK and emoji, stacked combining marks, and a zero-width joiner sequence,
+    // in the fields the timeline and the detail show.
+    const WIDE: &str = "全角の規則名🙂 e\u{301}\u{301}\u{301}\u{301} 👩\u{200d}💻 ｗｉｄｅ";
+    let home = TempDir::new("wide");
+    let mut lines = String::new();
+    for (i, rule) in [
+        format!("Rule {WIDE}"),
+        "Plain rule".into(),
+        format!("{WIDE}{WIDE}{WIDE}"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        lines.push_str(&format!(
+            "{{\"output\":{o},\"priority\":\"Notice\",\"rule\":{r},\"time\":\"2026-11-20T13:00:0{i}Z\",\
+             \"output_fields\":{{\"user.name\":{u},\"proc.cmdline\":{c}}}}}\n",
+            o = json(&format!("out {WIDE}")),
+            r = json(rule),
+            u = json(&format!("ユーザー{i}")),
+            c = json(&format!("sh -c '{WIDE}'")),
+        ));
+    }
+    let file = home.path().join("wide.json");
+    std::fs::write(&file, lines).expect("write falco file");
+    let mut t = Tui::spawn(home, &[OsStr::new("--falco"), file.as_os_str()], 120, 40);
+    t.wait_for("three events side by side with the detail", |rows| {
+        position(rows).is_some_and(|p| p.1 == "3") && side_by_side(rows)
+    });
+    // The pane border sits in one column on every row of the timeline, whatever the text.
+    let output = Arc::clone(&t.output);
+    let border_columns: Vec<(u16, u16)> = {
+        let out = output.lock().unwrap();
+        let screen = out.parser.screen();
+        let (rows, cols) = screen.size();
+        (0..rows)
+            .filter_map(|r| {
+                (0..cols)
+                    .find(|&c| screen.cell(r, c).is_some_and(|cell| cell.contents() == "│"))
+                    .map(|c| (r, c))
+            })
+            .collect()
+    };
+    let event_rows: Vec<&(u16, u16)> = border_columns.iter().filter(|(r, _)| *r >= 5).collect();
+    assert!(
+        event_rows.len() >= 4,
+        "rows with the border: {border_columns:?}\n{}",
+        t.dump()
+    );
+    let first = event_rows[0].1;
+    assert!(
+        event_rows.iter().all(|(_, c)| *c == first),
+        "the border moved: {border_columns:?}\n{}",
+        t.dump()
+    );
+    t.quit();
+}
