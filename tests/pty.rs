@@ -5,6 +5,8 @@
 //! is killed by a drop guard if a test fails. Waits poll the emulated screen every 20 ms and give
 //! up after 10 s with the current screen in the panic message.
 
+mod support;
+
 use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
 use std::ffi::OsStr;
 use std::io::{Read, Write};
@@ -1088,4 +1090,75 @@ fn wide_and_combining_text_keeps_every_column_in_place() {
         t.dump()
     );
     t.quit();
+}
+
+#[test]
+fn hostile_loki_labels_and_lines_are_shown_escaped_never_sent_to_the_terminal() {
+    use support::http_server::{Response, Server};
+    const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}]52;c;cHduZWQ=\u{7}\u{9b}2J\u{202e}";
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        - 300_000_000_000;
+    // Label names and values, and the line, are the attacker's.
+    let mut labels = serde_json::Map::new();
+    labels.insert("job".into(), "sshd".into());
+    labels.insert("host".into(), format!("bastion{HOSTILE}").into());
+    labels.insert(format!("app{HOSTILE}"), "x".into());
+    let body = serde_json::json!({
+        "status": "success",
+        "data": {
+            "resultType": "streams",
+            "result": [{
+                "stream": labels,
+                "values": [[now_ns.to_string(), format!("Failed password for mallory{HOSTILE}")]]
+            }],
+            "stats": {}
+        }
+    })
+    .to_string();
+    let server = Server::start(move |req| {
+        if req.path.ends_with("/query_range") {
+            Response::json(200, body.clone())
+        } else {
+            Response::text(404, "404 page not found\n")
+        }
+    });
+    let url = server.url();
+    let mut t = Tui::spawn(
+        TempDir::new("loki-hostile"),
+        &[
+            OsStr::new("--loki"),
+            OsStr::new(&url),
+            OsStr::new("--logql"),
+            OsStr::new("{job=\"sshd\"}"),
+            OsStr::new("--since"),
+            OsStr::new("1h"),
+        ],
+        120,
+        40,
+    );
+    t.wait_for_text("Failed password for mallory\\x1b]0;pwned\\x07");
+    t.send(ENTER);
+    t.wait_for("the focused detail", |rows| any_row(rows, "ENTITIES"));
+    let screen = t.rows().join("\n");
+    assert!(screen.contains("bastion\\x1b]0;pwned\\x07"), "{}", t.dump());
+    let output = t.quit_and_take_output();
+    let output = output.lock().unwrap();
+    let raw = &output.raw;
+    let find = |needle: &[u8]| raw.windows(needle.len()).position(|w| w == needle);
+    for (what, needle) in [
+        ("OSC 0 title", b"\x1b]0;pwned".as_slice()),
+        ("OSC 52 clipboard", b"\x1b]52;".as_slice()),
+        ("C1 CSI U+009B", "\u{9b}".as_bytes()),
+        ("bidi override U+202E", "\u{202e}".as_bytes()),
+    ] {
+        assert!(find(needle).is_none(), "the program wrote the raw {what}");
+    }
+    let rec = output.parser.callbacks();
+    assert!(
+        rec.titles.is_empty() && rec.clipboard.is_empty(),
+        "title or clipboard written"
+    );
 }
