@@ -1767,7 +1767,7 @@ fn tls_failures_name_the_certificate_problem_and_a_trusted_certificate_gets_thro
             "self-signed",
             tls_server::self_signed("127.0.0.1"),
             vec![],
-            "UnknownIssuer",
+            "UnknownIssuer (the server's certificate is not signed by a CA this machine trusts",
         ),
         (
             "expired",

@@ -243,13 +243,27 @@ fn causes(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         return "timed out".to_string();
     }
-    match full.split_once("): ") {
+    let causes = match full.split_once("): ") {
         Some((head, rest))
             if head.starts_with("error sending request") || head.starts_with("error decoding") =>
         {
             rest.to_string()
         }
         _ => full,
+    };
+    with_tls_hint(causes)
+}
+
+/// rustls names an untrusted issuer `UnknownIssuer`; at 3 a.m. the responder needs to know
+/// what to do about it.
+fn with_tls_hint(causes: String) -> String {
+    if causes.contains("UnknownIssuer") {
+        format!(
+            "{causes} (the server's certificate is not signed by a CA this machine trusts: give \
+             its CA with `ca_cert` in the source's config, or LOKI_CA_CERT_PATH / ES_CA_CERT)"
+        )
+    } else {
+        causes
     }
 }
 
