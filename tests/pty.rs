@@ -1162,3 +1162,76 @@ fn hostile_loki_labels_and_lines_are_shown_escaped_never_sent_to_the_terminal() 
         "title or clipboard written"
     );
 }
+
+#[test]
+fn hostile_elasticsearch_fields_and_names_are_shown_escaped_never_sent_to_the_terminal() {
+    use support::http_server::{Response, Server};
+    const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}]52;c;cHduZWQ=\u{7}\u{9b}2J\u{202e}";
+    let at = chrono::Utc::now() - chrono::Duration::minutes(5);
+    // Values in the ECS fields casefile reads, and a field name, are the attacker's.
+    let mut source = serde_json::json!({
+        "@timestamp": at.to_rfc3339(),
+        "message": format!("sudo session opened for mallory{HOSTILE}"),
+        "user": {"name": format!("mallory{HOSTILE}")},
+        "host": {"name": format!("node{HOSTILE}")},
+        "process": {"command_line": format!("sh -c {HOSTILE}"), "pid": 4242},
+    });
+    source
+        .as_object_mut()
+        .unwrap()
+        .insert(format!("field{HOSTILE}"), "value".into());
+    let body = serde_json::json!({
+        "took": 1, "timed_out": false,
+        "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+        "hits": {"total": {"value": 1, "relation": "eq"}, "hits": [
+            {"_index": "logs", "_id": "1", "_source": source, "sort": [1]}
+        ]}
+    })
+    .to_string();
+    let server = Server::start(move |req| {
+        if req.path == "/logs/_search" {
+            Response::json(200, body.clone())
+        } else {
+            Response::json(
+                404,
+                r#"{"error":{"type":"not_found","reason":"no such endpoint"},"status":404}"#,
+            )
+        }
+    });
+    let url = server.url();
+    let mut t = Tui::spawn(
+        TempDir::new("es-hostile"),
+        &[
+            OsStr::new("--es"),
+            OsStr::new(&url),
+            OsStr::new("--es-index"),
+            OsStr::new("logs"),
+            OsStr::new("--since"),
+            OsStr::new("1h"),
+        ],
+        120,
+        40,
+    );
+    t.wait_for_text("mallory\\x1b]0;pwned\\x07");
+    t.send(ENTER);
+    t.wait_for("the focused detail", |rows| any_row(rows, "ENTITIES"));
+    let screen = t.rows().join("\n");
+    assert!(screen.contains("node\\x1b]0;pwned\\x07"), "{}", t.dump());
+    let output = t.quit_and_take_output();
+    let output = output.lock().unwrap();
+    let raw = &output.raw;
+    let find = |needle: &[u8]| raw.windows(needle.len()).position(|w| w == needle);
+    for (what, needle) in [
+        ("OSC 0 title", b"\x1b]0;pwned".as_slice()),
+        ("OSC 52 clipboard", b"\x1b]52;".as_slice()),
+        ("C1 CSI U+009B", "\u{9b}".as_bytes()),
+        ("bidi override U+202E", "\u{202e}".as_bytes()),
+    ] {
+        assert!(find(needle).is_none(), "the program wrote the raw {what}");
+    }
+    let rec = output.parser.callbacks();
+    assert!(
+        rec.titles.is_empty() && rec.clipboard.is_empty(),
+        "title or clipboard written"
+    );
+}
