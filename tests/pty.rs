@@ -1235,3 +1235,71 @@ fn hostile_elasticsearch_fields_and_names_are_shown_escaped_never_sent_to_the_te
         "title or clipboard written"
     );
 }
+
+#[test]
+fn hostile_prometheus_labels_are_shown_escaped_never_sent_to_the_terminal() {
+    use support::http_server::{Response, Server};
+    const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}]52;c;cHduZWQ=\u{7}\u{9b}2J\u{202e}";
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let values: Vec<serde_json::Value> = (0..30)
+        .map(|i| serde_json::json!([now - 1800 + i * 60, format!("{}", 0.1 + i as f64 / 10.0)]))
+        .collect();
+    let body = serde_json::json!({
+        "status": "success",
+        "data": {"resultType": "matrix", "result": [{
+            "metric": {
+                "__name__": format!("cpu{HOSTILE}"),
+                "pod": format!("api{HOSTILE}"),
+                "namespace": "prod",
+                format!("label{HOSTILE}"): "x",
+            },
+            "values": values,
+        }]}
+    })
+    .to_string();
+    let server = Server::start(move |req| {
+        if req.path == "/api/v1/query_range" {
+            Response::json(200, body.clone())
+        } else {
+            Response::json(
+                404,
+                r#"{"status":"error","errorType":"not_found","error":"not found"}"#,
+            )
+        }
+    });
+    let url = server.url();
+    let mut t = Tui::spawn(
+        TempDir::new("prom-hostile"),
+        &[
+            OsStr::new("--prom"),
+            OsStr::new(&url),
+            OsStr::new("--promql"),
+            OsStr::new("cpu"),
+            OsStr::new("--since"),
+            OsStr::new("1h"),
+        ],
+        120,
+        40,
+    );
+    t.wait_for_text("api\\x1b]0;pwned\\x07");
+    let output = t.quit_and_take_output();
+    let output = output.lock().unwrap();
+    let raw = &output.raw;
+    let find = |needle: &[u8]| raw.windows(needle.len()).position(|w| w == needle);
+    for (what, needle) in [
+        ("OSC 0 title", b"\x1b]0;pwned".as_slice()),
+        ("OSC 52 clipboard", b"\x1b]52;".as_slice()),
+        ("C1 CSI U+009B", "\u{9b}".as_bytes()),
+        ("bidi override U+202E", "\u{202e}".as_bytes()),
+    ] {
+        assert!(find(needle).is_none(), "the program wrote the raw {what}");
+    }
+    let rec = output.parser.callbacks();
+    assert!(
+        rec.titles.is_empty() && rec.clipboard.is_empty(),
+        "title or clipboard written"
+    );
+}
