@@ -1,6 +1,8 @@
 //! Named sources from the config file: used when the command line names none, with errors
 //! that point at the entry, and secrets that come only from the environment.
 
+mod support;
+
 use std::process::Command;
 
 fn run(config: &str, env: &[(&str, &str)]) -> (i32, String, String) {
@@ -70,4 +72,37 @@ fn a_bad_entry_names_its_line_and_a_secret_never_shows() {
         stderr.contains("environment variable UNSET_TOKEN_VAR is not set"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_prometheus_behind_tls_is_reached_with_its_ca_and_refused_without() {
+    use support::tls_server::{self, TestCa, ANSWER};
+    let ca = TestCa::new();
+    let ca_file = std::env::temp_dir().join(format!("casefile-prom-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let port = tls_server::start(ca.leaf("127.0.0.1", false));
+    let source = |ca_cert: Option<&std::path::Path>| {
+        let mut s = format!(
+            "[[sources]]\nname = \"prom-tls\"\nkind = \"prometheus\"\nurl = \"https://127.0.0.1:{port}\"\nqueries = [\"up\"]\n"
+        );
+        if let Some(p) = ca_cert {
+            s.push_str(&format!("ca_cert = \"{}\"\n", p.display()));
+        }
+        s
+    };
+    // With its CA: the handshake holds and the server's own answer is what fails.
+    let (code, _, stderr) = run(&source(Some(&ca_file)), &[]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("prom-tls") && stderr.contains(ANSWER),
+        "{stderr}"
+    );
+    // Without it: refused, and the reason says what to do.
+    let (code, _, stderr) = run(&source(None), &[]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("UnknownIssuer") && stderr.contains("ca_cert"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_file(&ca_file);
 }
