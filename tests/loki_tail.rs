@@ -2,6 +2,8 @@
 //! the connection drops mid-stream, casefile reconnects from the last timestamp it saw, Loki
 //! replays from there, and every entry arrives exactly once; dropped entries show as a gap.
 
+mod support;
+
 use casefile::load::SourceReport;
 use casefile::model::SourceKind;
 use casefile::sources::loki_client;
@@ -213,4 +215,62 @@ fn tail_reconnects_from_the_last_timestamp_without_duplicates_and_marks_gaps() {
         "{}",
         requests[0].0
     );
+}
+
+#[test]
+fn a_tail_behind_an_untrusted_certificate_is_refused_and_says_why() {
+    use support::tls_server::{self, TestCa};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let ca = TestCa::new();
+    let ca_file = std::env::temp_dir().join(format!("casefile-tail-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    for (what, served, ca_cert, words) in [
+        (
+            "self-signed",
+            tls_server::self_signed("127.0.0.1"),
+            None,
+            "UnknownIssuer",
+        ),
+        (
+            "expired",
+            ca.leaf("127.0.0.1", true),
+            Some(ca_file.clone()),
+            "expired",
+        ),
+    ] {
+        let port = tls_server::start(served);
+        let mut endpoint = Endpoint::new(&format!("https://127.0.0.1:{port}"));
+        endpoint.timeout = Duration::from_secs(5);
+        endpoint.tls.ca_cert = ca_cert;
+        let cancel = Cancel::default();
+        let said: Arc<Mutex<Vec<String>>> = Arc::default();
+        let log = said.clone();
+        let send = move |m: SourceMessage| {
+            log.lock().unwrap().push(format!("{m:?}"));
+            true
+        };
+        let stopper = cancel.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(2));
+            stopper.cancel();
+        });
+        let mut report = SourceReport::new("loki", SourceKind::Loki, "{job=\"sshd\"}");
+        rt.block_on(loki_client::tail(
+            &endpoint,
+            "{job=\"sshd\"}",
+            0,
+            &EntityTable::loki(),
+            0,
+            &mut report,
+            &cancel,
+            &send,
+        ));
+        let all = format!("{:?} {:?}", report.error, said.lock().unwrap());
+        assert!(all.contains(words), "{what}: `{words}` not in {all}");
+    }
+    let _ = std::fs::remove_file(&ca_file);
 }
