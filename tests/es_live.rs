@@ -1316,57 +1316,6 @@ fn a_cancelled_run_still_closes_its_point_in_time() {
 
 #[test]
 fn tls_failures_name_the_certificate_problem_and_a_trusted_certificate_gets_through() {
-    use support::tls_server::{self, TestCa, ANSWER};
-    let ca = TestCa::new();
-    let ca_file = std::env::temp_dir().join(format!("casefile-es-ca-{}.pem", std::process::id()));
-    std::fs::write(&ca_file, ca.pem()).unwrap();
-    let ca_path = ca_file.to_str().unwrap();
-    // (what, the certificate served, the client's environment, the words expected)
-    type Case<'a> = (
-        &'a str,
-        tls_server::Served,
-        Vec<(&'a str, &'a str)>,
-        &'a str,
-    );
-    let cases: Vec<Case> = vec![
-        (
-            "trusted",
-            ca.leaf("127.0.0.1", false),
-            vec![("ES_CA_CERT", ca_path)],
-            ANSWER,
-        ),
-        (
-            "self-signed",
-            tls_server::self_signed("127.0.0.1"),
-            vec![],
-            "UnknownIssuer",
-        ),
-        (
-            "expired",
-            ca.leaf("127.0.0.1", true),
-            vec![("ES_CA_CERT", ca_path)],
-            "certificate expired",
-        ),
-        (
-            "another host's",
-            ca.leaf("es.example.org", false),
-            vec![("ES_CA_CERT", ca_path)],
-            "certificate not valid for name",
-        ),
-    ];
     let docs = generate(10, 0x715);
-    for (what, served, env, words) in cases {
-        let port = tls_server::start(served);
-        let run = run_es(&format!("https://127.0.0.1:{port}"), &docs, &env);
-        assert_eq!(run.code, Some(3), "{what}: stderr:\n{}", run.stderr);
-        let prefix = format!("casefile: 127.0.0.1:{port}: ");
-        let line = run
-            .stderr
-            .lines()
-            .find(|l| l.starts_with(&prefix))
-            .unwrap_or_else(|| panic!("{what}: no `{prefix}…` line:\n{}", run.stderr));
-        assert!(line.contains(words), "{what}: `{words}` is not in: {line}");
-        assert!(run.stdout.is_empty(), "{what}");
-    }
-    let _ = std::fs::remove_file(&ca_file);
+    support::tls_server::check_client("ES_CA_CERT", |url, env| run_es(url, &docs, env));
 }

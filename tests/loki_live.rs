@@ -1742,59 +1742,8 @@ fn a_headless_pivot_is_pushed_down_as_a_line_filter_and_still_filtered_here() {
 
 #[test]
 fn tls_failures_name_the_certificate_problem_and_a_trusted_certificate_gets_through() {
-    use support::tls_server::{self, TestCa, ANSWER};
-    let ca = TestCa::new();
-    let ca_file = std::env::temp_dir().join(format!("casefile-test-ca-{}.pem", std::process::id()));
-    std::fs::write(&ca_file, ca.pem()).unwrap();
-    let ca_path = ca_file.to_str().unwrap();
     let (from, to, ..) = recorded_streams();
-    // (what, the certificate served, the client's environment, the words expected)
-    type Case<'a> = (
-        &'a str,
-        tls_server::Served,
-        Vec<(&'a str, &'a str)>,
-        &'a str,
-    );
-    let cases: Vec<Case> = vec![
-        // The control: the CA given, a certificate for the host: the request arrives.
-        (
-            "trusted",
-            ca.leaf("127.0.0.1", false),
-            vec![("LOKI_CA_CERT_PATH", ca_path)],
-            ANSWER,
-        ),
-        (
-            "self-signed",
-            tls_server::self_signed("127.0.0.1"),
-            vec![],
-            "UnknownIssuer (the server's certificate is not signed by a CA this machine trusts",
-        ),
-        (
-            "expired",
-            ca.leaf("127.0.0.1", true),
-            vec![("LOKI_CA_CERT_PATH", ca_path)],
-            "certificate expired",
-        ),
-        (
-            "another host's",
-            ca.leaf("loki.example.org", false),
-            vec![("LOKI_CA_CERT_PATH", ca_path)],
-            "certificate not valid for name",
-        ),
-    ];
-    for (what, served, env, words) in cases {
-        let port = tls_server::start(served);
-        let url = format!("https://127.0.0.1:{port}");
-        let run = run_casefile(&query_args(&url, &from, &to, &[]), &env, RUN_TIMEOUT);
-        assert_eq!(run.code, Some(3), "{what}: stderr:\n{}", run.stderr);
-        assert!(
-            run.elapsed < Duration::from_secs(10),
-            "{what}: took {:?}",
-            run.elapsed
-        );
-        let line = error_line(&run, &format!("127.0.0.1:{port}"));
-        assert!(line.contains(words), "{what}: `{words}` is not in: {line}");
-        assert!(run.stdout.is_empty(), "{what}");
-    }
-    let _ = std::fs::remove_file(&ca_file);
+    support::tls_server::check_client("LOKI_CA_CERT_PATH", |url, env| {
+        run_casefile(&query_args(url, &from, &to, &[]), env, RUN_TIMEOUT)
+    });
 }

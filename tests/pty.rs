@@ -862,6 +862,32 @@ fn hostile_falco_text_is_shown_escaped_never_sent_to_the_terminal() {
     );
 }
 
+/// What the loopback-server tests put in every field: a window title, a clipboard write, a C1
+/// CSI and a bidi override.
+const HOSTILE_FROM_A_SERVER: &str = "\u{1b}]0;pwned\u{7}\u{1b}]52;c;cHduZWQ=\u{7}\u{9b}2J\u{202e}";
+
+/// Quits, then checks none of [`HOSTILE_FROM_A_SERVER`] reached the terminal as itself: no raw
+/// title, clipboard, C1 or bidi bytes in the output, and no title or clipboard set.
+fn quit_and_check_nothing_was_interpreted(t: Tui) {
+    let output = t.quit_and_take_output();
+    let output = output.lock().unwrap();
+    let raw = &output.raw;
+    let find = |needle: &[u8]| raw.windows(needle.len()).position(|w| w == needle);
+    for (what, needle) in [
+        ("OSC 0 title", b"\x1b]0;pwned".as_slice()),
+        ("OSC 52 clipboard", b"\x1b]52;".as_slice()),
+        ("C1 CSI U+009B", "\u{9b}".as_bytes()),
+        ("bidi override U+202E", "\u{202e}".as_bytes()),
+    ] {
+        assert!(find(needle).is_none(), "the program wrote the raw {what}");
+    }
+    let rec = output.parser.callbacks();
+    assert!(
+        rec.titles.is_empty() && rec.clipboard.is_empty(),
+        "title or clipboard written"
+    );
+}
+
 /// A JSON string literal (the hostile text must reach the parser byte for byte).
 fn json(s: &str) -> String {
     let mut out = String::from("\"");
@@ -1095,7 +1121,6 @@ fn wide_and_combining_text_keeps_every_column_in_place() {
 #[test]
 fn hostile_loki_labels_and_lines_are_shown_escaped_never_sent_to_the_terminal() {
     use support::http_server::{Response, Server};
-    const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}]52;c;cHduZWQ=\u{7}\u{9b}2J\u{202e}";
     let now_ns = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -1104,15 +1129,18 @@ fn hostile_loki_labels_and_lines_are_shown_escaped_never_sent_to_the_terminal() 
     // Label names and values, and the line, are the attacker's.
     let mut labels = serde_json::Map::new();
     labels.insert("job".into(), "sshd".into());
-    labels.insert("host".into(), format!("bastion{HOSTILE}").into());
-    labels.insert(format!("app{HOSTILE}"), "x".into());
+    labels.insert(
+        "host".into(),
+        format!("bastion{HOSTILE_FROM_A_SERVER}").into(),
+    );
+    labels.insert(format!("app{HOSTILE_FROM_A_SERVER}"), "x".into());
     let body = serde_json::json!({
         "status": "success",
         "data": {
             "resultType": "streams",
             "result": [{
                 "stream": labels,
-                "values": [[now_ns.to_string(), format!("Failed password for mallory{HOSTILE}")]]
+                "values": [[now_ns.to_string(), format!("Failed password for mallory{HOSTILE_FROM_A_SERVER}")]]
             }],
             "stats": {}
         }
@@ -1144,42 +1172,25 @@ fn hostile_loki_labels_and_lines_are_shown_escaped_never_sent_to_the_terminal() 
     t.wait_for("the focused detail", |rows| any_row(rows, "ENTITIES"));
     let screen = t.rows().join("\n");
     assert!(screen.contains("bastion\\x1b]0;pwned\\x07"), "{}", t.dump());
-    let output = t.quit_and_take_output();
-    let output = output.lock().unwrap();
-    let raw = &output.raw;
-    let find = |needle: &[u8]| raw.windows(needle.len()).position(|w| w == needle);
-    for (what, needle) in [
-        ("OSC 0 title", b"\x1b]0;pwned".as_slice()),
-        ("OSC 52 clipboard", b"\x1b]52;".as_slice()),
-        ("C1 CSI U+009B", "\u{9b}".as_bytes()),
-        ("bidi override U+202E", "\u{202e}".as_bytes()),
-    ] {
-        assert!(find(needle).is_none(), "the program wrote the raw {what}");
-    }
-    let rec = output.parser.callbacks();
-    assert!(
-        rec.titles.is_empty() && rec.clipboard.is_empty(),
-        "title or clipboard written"
-    );
+    quit_and_check_nothing_was_interpreted(t);
 }
 
 #[test]
 fn hostile_elasticsearch_fields_and_names_are_shown_escaped_never_sent_to_the_terminal() {
     use support::http_server::{Response, Server};
-    const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}]52;c;cHduZWQ=\u{7}\u{9b}2J\u{202e}";
     let at = chrono::Utc::now() - chrono::Duration::minutes(5);
     // Values in the ECS fields casefile reads, and a field name, are the attacker's.
     let mut source = serde_json::json!({
         "@timestamp": at.to_rfc3339(),
-        "message": format!("sudo session opened for mallory{HOSTILE}"),
-        "user": {"name": format!("mallory{HOSTILE}")},
-        "host": {"name": format!("node{HOSTILE}")},
-        "process": {"command_line": format!("sh -c {HOSTILE}"), "pid": 4242},
+        "message": format!("sudo session opened for mallory{HOSTILE_FROM_A_SERVER}"),
+        "user": {"name": format!("mallory{HOSTILE_FROM_A_SERVER}")},
+        "host": {"name": format!("node{HOSTILE_FROM_A_SERVER}")},
+        "process": {"command_line": format!("sh -c {HOSTILE_FROM_A_SERVER}"), "pid": 4242},
     });
     source
         .as_object_mut()
         .unwrap()
-        .insert(format!("field{HOSTILE}"), "value".into());
+        .insert(format!("field{HOSTILE_FROM_A_SERVER}"), "value".into());
     let body = serde_json::json!({
         "took": 1, "timed_out": false,
         "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
@@ -1217,29 +1228,12 @@ fn hostile_elasticsearch_fields_and_names_are_shown_escaped_never_sent_to_the_te
     t.wait_for("the focused detail", |rows| any_row(rows, "ENTITIES"));
     let screen = t.rows().join("\n");
     assert!(screen.contains("node\\x1b]0;pwned\\x07"), "{}", t.dump());
-    let output = t.quit_and_take_output();
-    let output = output.lock().unwrap();
-    let raw = &output.raw;
-    let find = |needle: &[u8]| raw.windows(needle.len()).position(|w| w == needle);
-    for (what, needle) in [
-        ("OSC 0 title", b"\x1b]0;pwned".as_slice()),
-        ("OSC 52 clipboard", b"\x1b]52;".as_slice()),
-        ("C1 CSI U+009B", "\u{9b}".as_bytes()),
-        ("bidi override U+202E", "\u{202e}".as_bytes()),
-    ] {
-        assert!(find(needle).is_none(), "the program wrote the raw {what}");
-    }
-    let rec = output.parser.callbacks();
-    assert!(
-        rec.titles.is_empty() && rec.clipboard.is_empty(),
-        "title or clipboard written"
-    );
+    quit_and_check_nothing_was_interpreted(t);
 }
 
 #[test]
 fn hostile_prometheus_labels_are_shown_escaped_never_sent_to_the_terminal() {
     use support::http_server::{Response, Server};
-    const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}]52;c;cHduZWQ=\u{7}\u{9b}2J\u{202e}";
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -1251,10 +1245,10 @@ fn hostile_prometheus_labels_are_shown_escaped_never_sent_to_the_terminal() {
         "status": "success",
         "data": {"resultType": "matrix", "result": [{
             "metric": {
-                "__name__": format!("cpu{HOSTILE}"),
-                "pod": format!("api{HOSTILE}"),
+                "__name__": format!("cpu{HOSTILE_FROM_A_SERVER}"),
+                "pod": format!("api{HOSTILE_FROM_A_SERVER}"),
                 "namespace": "prod",
-                format!("label{HOSTILE}"): "x",
+                format!("label{HOSTILE_FROM_A_SERVER}"): "x",
             },
             "values": values,
         }]}
@@ -1285,21 +1279,5 @@ fn hostile_prometheus_labels_are_shown_escaped_never_sent_to_the_terminal() {
         40,
     );
     t.wait_for_text("api\\x1b]0;pwned\\x07");
-    let output = t.quit_and_take_output();
-    let output = output.lock().unwrap();
-    let raw = &output.raw;
-    let find = |needle: &[u8]| raw.windows(needle.len()).position(|w| w == needle);
-    for (what, needle) in [
-        ("OSC 0 title", b"\x1b]0;pwned".as_slice()),
-        ("OSC 52 clipboard", b"\x1b]52;".as_slice()),
-        ("C1 CSI U+009B", "\u{9b}".as_bytes()),
-        ("bidi override U+202E", "\u{202e}".as_bytes()),
-    ] {
-        assert!(find(needle).is_none(), "the program wrote the raw {what}");
-    }
-    let rec = output.parser.callbacks();
-    assert!(
-        rec.titles.is_empty() && rec.clipboard.is_empty(),
-        "title or clipboard written"
-    );
+    quit_and_check_nothing_was_interpreted(t);
 }

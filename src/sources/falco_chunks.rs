@@ -137,6 +137,9 @@ fn parse_chunk(chunk: &Chunk, how: &ReadAs) -> (PackedBatch, LineStats) {
         bytes: chunk.end,
         ..LineStats::default()
     };
+    // Categories are found before the query's check only when it asks for one: they cost
+    // more than the check.
+    let categories_first = how.keep.is_none_or(Query::asks_category);
     let mut start = 0;
     let mut line_no = chunk.first_line;
     let data = &chunk.data;
@@ -170,9 +173,6 @@ fn parse_chunk(chunk: &Chunk, how: &ReadAs) -> (PackedBatch, LineStats) {
                 match outcome {
                     Ok(Packed::Event) => {
                         stats.events += 1;
-                        // Categories are found first only when the query asks for one: they
-                        // cost more than the check.
-                        let categories_first = how.keep.is_none_or(Query::asks_category);
                         if categories_first {
                             batch.classify_last(|e| classifier.categories(e));
                         }

@@ -13,6 +13,8 @@ pub struct SearchJob {
     next: usize,
     results: Vec<u32>,
     matcher: SkimMatcherV2,
+    /// Threads a step is split across (asked once: it reads cgroup files on Linux).
+    threads: usize,
 }
 
 impl SearchJob {
@@ -25,6 +27,7 @@ impl SearchJob {
             // The matcher's score matrix is pattern × text; a cap keeps one huge log line
             // from taking seconds and hundreds of megabytes.
             matcher: SkimMatcherV2::default().smart_case().element_limit(1 << 18),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
         }
     }
 
@@ -33,7 +36,7 @@ impl SearchJob {
     pub fn step(&mut self, store: &Store, budget: usize) -> bool {
         let end = (self.next + budget).min(self.candidates.len());
         let slice = &self.candidates[self.next..end];
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let threads = self.threads;
         if threads < 2 || slice.len() < PARALLEL_FROM {
             let hits: Vec<u32> = self.hits(store, slice);
             self.results.extend(hits);

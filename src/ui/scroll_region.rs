@@ -83,11 +83,12 @@ impl Screen {
                         .backend_mut()
                         .scroll_region_down(scroll.rows.clone(), amount)?;
                 }
-                shifted(&shown, &scroll)
+                shifted(shown, &scroll)
             }
             None => shown,
         };
-        let new = terminal.current_buffer_mut().clone();
+        // The frame is taken out of ratatui's slot, not copied.
+        let new = std::mem::take(terminal.current_buffer_mut());
         let mut updates = before.diff(&new);
         // Rows whose blank end has enough cells to write to be worth one erase instead.
         let mut erase = blank_ends(&new);
@@ -114,7 +115,9 @@ impl Screen {
         backend.flush()?;
         // Through the terminal, which then shows the cursor again when it is dropped.
         terminal.hide_cursor()?;
-        // ratatui's own buffers follow: the frame drawn is the one to diff against.
+        // The old screen goes into the frame's slot (it has the right size, and `swap_buffers`
+        // resets it before it is drawn into again): no buffer is allocated or copied a frame.
+        *terminal.current_buffer_mut() = before;
         terminal.swap_buffers();
         self.shown = Some(new);
         Ok(())
@@ -278,20 +281,20 @@ fn source_row(scroll: &Scroll, y: usize) -> Option<i64> {
 /// The screen as the terminal shows it after scrolling `scroll`: the band's rows moved whole,
 /// the rows uncovered blank (the attributes are reset after every frame, so they are cleared to
 /// the default background).
-pub fn shifted(old: &Buffer, scroll: &Scroll) -> Buffer {
-    let mut out = old.clone();
-    let width = old.area.width as usize;
-    for y in scroll.rows.start as usize..scroll.rows.end as usize {
-        let row = y * width..(y + 1) * width;
-        match source_row(scroll, y) {
-            Some(from) => {
-                let from = from as usize * width;
-                out.content[row].clone_from_slice(&old.content[from..from + width]);
-            }
-            None => out.content[row].fill(Cell::EMPTY),
-        }
+pub fn shifted(mut screen: Buffer, scroll: &Scroll) -> Buffer {
+    let width = screen.area.width as usize;
+    let (top, bottom) = (scroll.rows.start as usize, scroll.rows.end as usize);
+    let moved = scroll.by.unsigned_abs() as usize * width;
+    let band = &mut screen.content[top * width..bottom * width];
+    if scroll.by > 0 {
+        band.rotate_left(moved);
+        let len = band.len();
+        band[len - moved..].fill(Cell::EMPTY);
+    } else {
+        band.rotate_right(moved);
+        band[..moved].fill(Cell::EMPTY);
     }
-    out
+    screen
 }
 
 #[cfg(test)]

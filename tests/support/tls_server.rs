@@ -112,3 +112,62 @@ pub fn start(served: Served) -> u16 {
     });
     port
 }
+
+/// Checks a client against the TLS cases every source must meet: the CA given (through the
+/// environment variable `ca_env`) and a certificate for the host gets the request through (the
+/// control); a self-signed certificate, an expired one and another host's are refused, each
+/// with its reason on the source's error line, in bounded time and with nothing on stdout.
+/// `run` runs the client against a URL with an environment.
+pub fn check_client(ca_env: &str, run: impl Fn(&str, &[(&str, &str)]) -> super::http_server::Run) {
+    let ca = TestCa::new();
+    let ca_file =
+        std::env::temp_dir().join(format!("casefile-ca-{ca_env}-{}.pem", std::process::id()));
+    std::fs::write(&ca_file, ca.pem()).expect("write the CA");
+    let ca_path = ca_file.to_str().expect("a UTF-8 temp path");
+    let with_ca = vec![(ca_env, ca_path)];
+    let cases = [
+        (
+            "trusted",
+            ca.leaf("127.0.0.1", false),
+            with_ca.clone(),
+            ANSWER,
+        ),
+        (
+            "self-signed",
+            self_signed("127.0.0.1"),
+            vec![],
+            "UnknownIssuer (the server's certificate is not signed by a CA this machine trusts",
+        ),
+        (
+            "expired",
+            ca.leaf("127.0.0.1", true),
+            with_ca.clone(),
+            "certificate expired",
+        ),
+        (
+            "another host's",
+            ca.leaf("tls.example.org", false),
+            with_ca,
+            "certificate not valid for name",
+        ),
+    ];
+    for (what, served, env, words) in cases {
+        let port = start(served);
+        let run = run(&format!("https://127.0.0.1:{port}"), &env);
+        assert_eq!(run.code, Some(3), "{what}: stderr:\n{}", run.stderr);
+        assert!(
+            run.elapsed < std::time::Duration::from_secs(10),
+            "{what}: took {:?}",
+            run.elapsed
+        );
+        let prefix = format!("casefile: 127.0.0.1:{port}: ");
+        let line = run
+            .stderr
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("{what}: no `{prefix}…` line:\n{}", run.stderr));
+        assert!(line.contains(words), "{what}: `{words}` is not in: {line}");
+        assert!(run.stdout.is_empty(), "{what}");
+    }
+    let _ = std::fs::remove_file(&ca_file);
+}
