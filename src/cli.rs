@@ -125,16 +125,49 @@ pub struct SourceArgs {
     /// A PromQL query for --prom. Repeatable.
     #[arg(long, value_name = "QUERY")]
     pub promql: Vec<String>,
+    /// Wazuh alerts (`alerts.json` lines of a manager), or `-` for stdin. Repeatable.
+    #[arg(long, value_name = "PATH|-")]
+    pub wazuh: Vec<String>,
+    /// `sysdig -j` output (system calls as JSON lines), or `-` for stdin. Repeatable.
+    #[arg(long, value_name = "PATH|-")]
+    pub sysdig: Vec<String>,
+    /// A Kubernetes audit log (`audit.k8s.io/v1` Event lines), or `-` for stdin. Repeatable.
+    #[arg(long = "k8s-audit", value_name = "PATH|-")]
+    pub k8s_audit: Vec<String>,
     /// Config file (default: $XDG_CONFIG_HOME/casefile/config.toml).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
 }
 
 impl SourceArgs {
+    /// The Wazuh, Sysdig and Kubernetes audit files named, in that order.
+    pub fn line_files(&self) -> Vec<(crate::file_sources::LineFormat, &str)> {
+        use crate::file_sources::LineFormat;
+        [
+            (LineFormat::Wazuh, &self.wazuh),
+            (LineFormat::Sysdig, &self.sysdig),
+            (LineFormat::K8sAudit, &self.k8s_audit),
+        ]
+        .into_iter()
+        .flat_map(|(format, paths)| paths.iter().map(move |p| (format, p.as_str())))
+        .collect()
+    }
+
+    /// How many inputs read stdin (`-`): it can be read only once.
+    pub fn stdin_readers(&self) -> usize {
+        self.falco
+            .iter()
+            .map(String::as_str)
+            .chain(self.line_files().into_iter().map(|(_, p)| p))
+            .filter(|p| *p == "-")
+            .count()
+    }
+
     pub fn is_empty(&self) -> bool {
         !self.demo
             && self.bundle.is_none()
             && self.falco.is_empty()
+            && self.line_files().is_empty()
             && self.falco_listen.is_none()
             && self.loki.is_none()
             && self.logql.is_none()

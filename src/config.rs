@@ -133,7 +133,7 @@ impl Config {
                         .lines()
                         .position(|l| l.trim().trim_matches(['[', ']']).trim_matches('"') == section)
                         .map_or(1, |i| i + 1),
-                    message: format!("unknown source `[entities.{source}]` (falco, loki, elasticsearch, prometheus)"),
+                    message: format!("unknown source `[entities.{source}]` (falco, loki, elasticsearch, prometheus, wazuh, sysdig, k8s-audit, zabbix, alertmanager, grafana)"),
                 }
                 .to_string()
             })?;

@@ -226,14 +226,14 @@ fn load_sources(
     keep: Keep,
 ) -> Result<Loaded, String> {
     if sources.is_empty() && config.sources.is_empty() {
-        return Err("no sources given (use --demo, --falco PATH|-, --loki, --es or --prom, or [[sources]] in the config file)".into());
+        return Err("no sources given (use --demo, --falco PATH|-, --wazuh, --sysdig, --k8s-audit, --loki, --es or --prom, or [[sources]] in the config file)".into());
     }
     let specs = live_specs(sources, config)?;
     if sources.falco_listen.is_some() {
         return Err("--falco-listen receives events for as long as it runs: use it with the TUI (`casefile --falco-listen ADDR`)".into());
     }
-    if sources.falco.iter().filter(|p| p.as_str() == "-").count() > 1 {
-        return Err("stdin (`--falco -`) can be read only once".into());
+    if sources.stdin_readers() > 1 {
+        return Err("stdin (`-`) can be read only once: give one input as `-`".into());
     }
     let tables = config.entity_tables().unwrap_or_default();
     let (rules, broken) = ingest_rules();
@@ -244,6 +244,9 @@ fn load_sources(
     for path in &sources.falco {
         let only = (keep == Keep::Matching).then_some(query);
         load::falco_input(&mut loaded, path, &tables.falco, only)?;
+    }
+    for (format, path) in sources.line_files() {
+        casefile::file_sources::read_into(&mut loaded, format, path, &tables)?;
     }
     if !specs.is_empty() {
         let options = runner::RunOptions {
@@ -413,6 +416,14 @@ fn tui(
             true,
             send,
         )?;
+        loaded.reports.push(report);
+    }
+    for (format, path) in sources.line_files() {
+        let index = loaded.reports.len();
+        let tx = tx.clone();
+        let send = move |m| tx.send(m).is_ok();
+        let report =
+            casefile::file_sources::spawn(index, format, path, &tables, cancel.clone(), send)?;
         loaded.reports.push(report);
     }
     if let Some(addr) = &sources.falco_listen {

@@ -10,14 +10,27 @@ pub enum SourceKind {
     Loki,
     Elasticsearch,
     Prometheus,
+    Wazuh,
+    Sysdig,
+    Zabbix,
+    Alertmanager,
+    #[serde(rename = "k8s-audit")]
+    K8sAudit,
+    Grafana,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 4] = [
+    pub const ALL: [SourceKind; 10] = [
         SourceKind::Falco,
         SourceKind::Loki,
         SourceKind::Elasticsearch,
         SourceKind::Prometheus,
+        SourceKind::Wazuh,
+        SourceKind::Sysdig,
+        SourceKind::Zabbix,
+        SourceKind::Alertmanager,
+        SourceKind::K8sAudit,
+        SourceKind::Grafana,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -26,6 +39,12 @@ impl SourceKind {
             SourceKind::Loki => "loki",
             SourceKind::Elasticsearch => "elasticsearch",
             SourceKind::Prometheus => "prometheus",
+            SourceKind::Wazuh => "wazuh",
+            SourceKind::Sysdig => "sysdig",
+            SourceKind::Zabbix => "zabbix",
+            SourceKind::Alertmanager => "alertmanager",
+            SourceKind::K8sAudit => "k8s-audit",
+            SourceKind::Grafana => "grafana",
         }
     }
 
@@ -36,6 +55,12 @@ impl SourceKind {
             SourceKind::Loki => "loki",
             SourceKind::Elasticsearch => "es",
             SourceKind::Prometheus => "prom",
+            SourceKind::Wazuh => "wazuh",
+            SourceKind::Sysdig => "sysdg",
+            SourceKind::Zabbix => "zbx",
+            SourceKind::Alertmanager => "am",
+            SourceKind::K8sAudit => "k8s",
+            SourceKind::Grafana => "graf",
         }
     }
 

@@ -106,6 +106,86 @@ impl EntityTable {
         ])
     }
 
+    /// Wazuh alerts (`alerts.json` lines, or `_source` of a wazuh-indexer hit). The who-data
+    /// user of a file change is the person who changed it; `agent.ip` is left out (every
+    /// alert of an agent carries it, so it would join them all).
+    pub fn wazuh() -> Self {
+        use EntityKey::*;
+        Self::from_rows(&[
+            ("data.dstuser", User),
+            ("data.srcuser", User),
+            ("data.win.eventdata.targetUserName", User),
+            ("syscheck.audit.user.name", User),
+            ("syscheck.audit.login_user.name", User),
+            ("data.docker.id", Container),
+            ("data.kubernetes.pod", Pod),
+            ("data.kubernetes.namespace", Namespace),
+            ("agent.name", Host),
+            ("predecoder.hostname", Host),
+            ("data.srcip", Ip),
+            ("data.dstip", Ip),
+            ("syscheck.audit.process.id", Pid),
+            ("rule.id", Rule),
+            ("rule.description", Rule),
+        ])
+    }
+
+    /// Sysdig `-j` event lines (the chisel field names, as Falco's).
+    pub fn sysdig() -> Self {
+        use EntityKey::*;
+        Self::from_rows(&[
+            ("user.name", User),
+            ("container.id", Container),
+            ("container.image", Image),
+            ("k8s.pod.name", Pod),
+            ("k8s.ns.name", Namespace),
+            ("evt.hostname", Host),
+            ("fd.sip", Ip),
+            ("fd.cip", Ip),
+            ("proc.pid", Pid),
+        ])
+    }
+
+    /// Kubernetes audit events (`audit.k8s.io/v1` Event). Pods, images and service accounts'
+    /// namespaces are read by the parser (they depend on the resource).
+    pub fn k8s_audit() -> Self {
+        use EntityKey::*;
+        Self::from_rows(&[
+            ("user.username", User),
+            ("impersonatedUser.username", User),
+            ("sourceIPs", Ip),
+            ("objectRef.namespace", Namespace),
+        ])
+    }
+
+    /// Zabbix problems and events (`problem.get`, `event.get` with `selectHosts`).
+    pub fn zabbix() -> Self {
+        use EntityKey::*;
+        Self::from_rows(&[("hosts.host", Host), ("hosts.name", Host), ("name", Rule)])
+    }
+
+    /// Alertmanager alerts (`/api/v2/alerts`): their labels.
+    pub fn alertmanager() -> Self {
+        use EntityKey::*;
+        Self::from_rows(&[
+            ("labels.alertname", Rule),
+            ("labels.pod", Pod),
+            ("labels.namespace", Namespace),
+            ("labels.container_id", Container),
+            ("labels.image", Image),
+            ("labels.node", Host),
+            ("labels.host", Host),
+            ("labels.commit", Commit),
+            ("labels.user", User),
+        ])
+    }
+
+    /// Grafana annotations (`/api/annotations`): who made them, and their tags.
+    pub fn grafana() -> Self {
+        use EntityKey::*;
+        Self::from_rows(&[("login", User)])
+    }
+
     /// Adds a row, or moves an existing field to another key (config overrides).
     pub fn set(&mut self, field: &str, key: EntityKey) {
         self.rows.retain(|(f, _)| f != field);
@@ -173,6 +253,12 @@ pub struct EntityTables {
     pub loki: EntityTable,
     pub elasticsearch: EntityTable,
     pub prometheus: EntityTable,
+    pub wazuh: EntityTable,
+    pub sysdig: EntityTable,
+    pub k8s_audit: EntityTable,
+    pub zabbix: EntityTable,
+    pub alertmanager: EntityTable,
+    pub grafana: EntityTable,
 }
 
 impl Default for EntityTables {
@@ -182,6 +268,12 @@ impl Default for EntityTables {
             loki: EntityTable::loki(),
             elasticsearch: EntityTable::ecs(),
             prometheus: EntityTable::prometheus(),
+            wazuh: EntityTable::wazuh(),
+            sysdig: EntityTable::sysdig(),
+            k8s_audit: EntityTable::k8s_audit(),
+            zabbix: EntityTable::zabbix(),
+            alertmanager: EntityTable::alertmanager(),
+            grafana: EntityTable::grafana(),
         }
     }
 }
@@ -193,6 +285,12 @@ impl EntityTables {
             "loki" => Some(&mut self.loki),
             "elasticsearch" | "es" => Some(&mut self.elasticsearch),
             "prometheus" | "prom" => Some(&mut self.prometheus),
+            "wazuh" => Some(&mut self.wazuh),
+            "sysdig" => Some(&mut self.sysdig),
+            "k8s-audit" | "k8s_audit" => Some(&mut self.k8s_audit),
+            "zabbix" => Some(&mut self.zabbix),
+            "alertmanager" => Some(&mut self.alertmanager),
+            "grafana" => Some(&mut self.grafana),
             _ => None,
         }
     }

@@ -88,7 +88,7 @@ impl Endpoint {
 }
 
 /// `%2F` → `/`; invalid escapes are kept as written.
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -71,9 +71,14 @@ mod tests {
     #[test]
     fn server_counts_raise_buckets_beyond_what_was_loaded() {
         let range = TimeRange::new(Timestamp(0), Timestamp(100));
+        let loki = |n: u32| {
+            let mut b = [0u32; SourceKind::ALL.len()];
+            b[SourceKind::Loki.index()] = n;
+            b
+        };
         let mut h = Histogram {
             range,
-            buckets: vec![[0, 3, 0, 0], [0, 0, 0, 0]],
+            buckets: vec![loki(3), loki(0)],
         };
         h.include_server_counts(&[ServerCounts {
             source: SourceKind::Loki,
@@ -86,6 +91,6 @@ mod tests {
             ],
         }]);
         // Bucket 0 loaded 3, the server counts 3 too: unchanged. Bucket 1 loaded nothing.
-        assert_eq!(h.buckets, vec![[0, 3, 0, 0], [0, 42, 0, 0]]);
+        assert_eq!(h.buckets, vec![loki(3), loki(42)]);
     }
 }

@@ -743,6 +743,14 @@ pub fn run_casefile(args: &[&str], env: &[(&str, &str)], timeout: Duration) -> R
     }
 }
 
+/// The path of a test's fixture file under tests/fixtures.
+pub fn fixture_path(relative: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(relative);
+    path.display().to_string()
+}
+
 /// A test's fixture file under tests/fixtures, as text.
 pub fn fixture(relative: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
