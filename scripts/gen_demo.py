@@ -131,6 +131,8 @@ T = {
     "old2_stop": at(12, 43, 5.410263),
     "brute_start": at(12, 58, 0.0),
     "ssh_accept": at(13, 4, 5.318204),
+    "wazuh_accept": at(13, 4, 6.102),
+    "fim_authorized_keys": at(13, 4, 52.417),
     "k8s_list_pods": at(13, 5, 48.207),
     "k8s_exec": at(13, 6, 12.664),
     "falco_shell": at(13, 6, 20.137482913),
@@ -909,8 +911,15 @@ NODE_IP = {f"node-0{i}": f"10.0.1.{10 + i}" for i in range(1, 8)}
 
 
 def es_docs():
+    """The Elasticsearch answer, and the API server's own audit log of requests by people.
+
+    The audit policy sends system components' requests to Elasticsearch (Elastic Agent's
+    kubernetes.audit_logs); requests by people (kubectl users) go to the log backend on the
+    control plane, which the responder copied as `k8s-audit.jsonl`.
+    """
     r = rng("es")
     docs = []  # (ns, dataset, source)
+    native = []  # (ns, audit.k8s.io Event)
 
     def audit(t, user, groups, src_ip, ua, verb, resource, name=None, ns=None, subresource=None, api_group="",
               api_version="v1", code=200, uri=None, decision="allow", reason="", message=None, request_object=None):
@@ -983,6 +992,9 @@ def es_docs():
         }
         if request_object:
             src["kubernetes"]["audit"]["requestObject"] = request_object
+        if not user.startswith("system:"):
+            native.append((t, src["kubernetes"]["audit"]))
+            return
         if ns:
             src["orchestrator"]["namespace"] = ns
         if name:
@@ -1251,12 +1263,92 @@ def es_docs():
         src["event"]["created"] = iso_ms(t + r.randint(200, 2500) * 1_000_000)
         hits.append({"_index": BACKING[dataset], "_id": es_id(r), "_score": None, "_source": src,
                      "sort": [t // 1_000_000, seq]})
-    return {
+    native.sort(key=lambda d: d[0])
+    audit_log = [dumps(event) for _, event in native]
+    return audit_log, {
         "took": 38,
         "timed_out": False,
         "_shards": {"total": 3, "successful": 3, "skipped": 0, "failed": 0},
         "hits": {"total": {"value": len(hits), "relation": "eq"}, "max_score": None, "hits": hits},
     }
+
+
+# --------------------------------------------------------------------------
+# Wazuh alerts.json (the agent on bastion-1)
+# --------------------------------------------------------------------------
+
+WAZUH_AGENT = {"id": "003", "name": "bastion-1", "ip": BASTION1_IP}
+WAZUH_MANAGER = {"name": "wazuh-manager-0"}
+
+
+def wazuh_alerts():
+    """alerts.json lines of the Wazuh manager for the agent on bastion-1: the brute force as
+    Wazuh's frequency rule sees it, mallory's accepted login, and the SSH key the attacker
+    added to mallory's authorized_keys right after (file integrity with who-data)."""
+    r = rng("wazuh")
+    offset = 48_113_907
+    lines = []
+
+    def alert(t, rule, body):
+        nonlocal offset
+        offset += r.randint(900, 4000)
+        a = {"timestamp": iso_ms(t).replace("Z", "+0000"), "rule": rule, "agent": WAZUH_AGENT,
+             "manager": WAZUH_MANAGER, "id": f"{t // NS}.{offset}"}
+        a.update(body)
+        lines.append((t, dumps(a)))
+
+    def sshd(t, line):
+        return {"full_log": f"{syslog_ts(t)} bastion-1 sshd[{r.randint(20000, 32000)}]: {line}",
+                "predecoder": {"program_name": "sshd", "timestamp": syslog_ts(t), "hostname": "bastion-1"},
+                "decoder": {"parent": "sshd", "name": "sshd"}, "location": "/var/log/auth.log"}
+
+    brute = {"level": 10, "description": "sshd: brute force trying to get access to the system. Authentication failed.",
+             "id": "5763", "frequency": 8, "mail": False,
+             "mitre": {"id": ["T1110"], "tactic": ["Credential Access"], "technique": ["Brute Force"]},
+             "groups": ["syslog", "sshd", "authentication_failures"],
+             "pci_dss": ["11.4", "10.2.4", "10.2.5"], "gdpr": ["IV_35.7.d", "IV_32.2"], "nist_800_53": ["SI.4", "AU.14", "AC.7"]}
+    for i, (m, s, user) in enumerate([(58, 21.4, "root"), (59, 47.9, "admin"), (1, 12.6, "ubuntu"), (2, 40.2, "mallory")]):
+        t = at(12 if m > 30 else 13, m, s)
+        port = r.randint(33000, 60999)
+        body = sshd(t, f"Failed password for {user} from {ATTACKER_IP} port {port} ssh2")
+        body["data"] = {"srcip": ATTACKER_IP, "srcport": str(port), "dstuser": user}
+        body["rule"] = dict(brute, firedtimes=i + 1)
+        alert(t, body.pop("rule"), body)
+    t = T["wazuh_accept"]
+    body = sshd(t, f"Accepted password for mallory from {ATTACKER_IP} port 51514 ssh2")
+    body["data"] = {"srcip": ATTACKER_IP, "srcport": "51514", "dstuser": "mallory"}
+    alert(t, {"level": 3, "description": "sshd: authentication success.", "id": "5715", "firedtimes": 1, "mail": False,
+              "mitre": {"id": ["T1078"], "tactic": ["Defense Evasion", "Persistence", "Privilege Escalation", "Initial Access"],
+                        "technique": ["Valid Accounts"]},
+              "groups": ["syslog", "sshd", "authentication_success"], "pci_dss": ["10.2.5"], "gdpr": ["IV_32.2"]}, body)
+    t = T["fim_authorized_keys"]
+    old_md5, new_md5 = hexstr(r, 32), hexstr(r, 32)
+    old_sha1, new_sha1 = hexstr(r, 40), hexstr(r, 40)
+    old_sha256, new_sha256 = hexstr(r, 64), hexstr(r, 64)
+    path = "/home/mallory/.ssh/authorized_keys"
+    alert(t, {"level": 7, "description": "Integrity checksum changed.", "id": "550", "firedtimes": 1, "mail": False,
+              "mitre": {"id": ["T1565.001"], "tactic": ["Impact"], "technique": ["Stored Data Manipulation"]},
+              "groups": ["ossec", "syscheck", "syscheck_entry_modified", "syscheck_file"],
+              "pci_dss": ["11.5"], "gdpr": ["II_5.1.f"], "nist_800_53": ["SI.7"]}, {
+        "syscheck": {
+            "path": path, "mode": "whodata", "event": "modified", "size_before": "96", "size_after": "197",
+            "changed_attributes": ["size", "mtime", "md5", "sha1", "sha256"],
+            "perm_after": "rw-------", "uid_after": "1003", "gid_after": "1003", "uname_after": "mallory",
+            "gname_after": "mallory", "inode_after": 2097411,
+            "mtime_before": "2026-09-02T08:14:31", "mtime_after": iso_s(t).rstrip("Z"),
+            "md5_before": old_md5, "md5_after": new_md5, "sha1_before": old_sha1, "sha1_after": new_sha1,
+            "sha256_before": old_sha256, "sha256_after": new_sha256,
+            "audit": {"user": {"id": "1003", "name": "mallory"}, "login_user": {"id": "1003", "name": "mallory"},
+                      "effective_user": {"id": "1003", "name": "mallory"}, "group": {"id": "1003", "name": "mallory"},
+                      "process": {"id": "31874", "name": "/usr/bin/bash", "ppid": "31862", "parent_name": "/usr/sbin/sshd",
+                                  "cwd": "/home/mallory", "parent_cwd": "/"}}},
+        "decoder": {"name": "syscheck_integrity_changed"}, "location": "syscheck",
+        "full_log": (f"File '{path}' modified\nMode: whodata\nChanged attributes: size,mtime,md5,sha1,sha256\n"
+                     f"Size changed from '96' to '197'\nOld md5sum was: '{old_md5}'\nNew md5sum is : '{new_md5}'\n"
+                     f"Old sha1sum was: '{old_sha1}'\nNew sha1sum is : '{new_sha1}'\n"
+                     f"Old sha256sum was: '{old_sha256}'\nNew sha256sum is : '{new_sha256}'\n")})
+    lines.sort(key=lambda l: l[0])
+    return [line for _, line in lines]
 
 
 # --------------------------------------------------------------------------
@@ -1396,6 +1488,15 @@ def queries(n):
                      "query": {"range": {"@timestamp": {"gte": start, "lt": end}}},
                      "sort": [{"@timestamp": "asc"}, {"event.sequence": "asc"}]},
             "count": n["es"], "count_unit": "hits"},
+        "k8s-audit.jsonl": {
+            "source": "k8s-audit", "query": "/var/log/kubernetes/audit/audit.log",
+            "description": "The API server's log backend (audit.k8s.io/v1 Event lines) for requests by people; "
+                           "system components' requests are in Elasticsearch.",
+            "count": n["audit"], "count_unit": "lines"},
+        "wazuh-alerts.json": {
+            "source": "wazuh", "query": "/var/ossec/logs/alerts/alerts.json",
+            "description": "alerts.json lines of the Wazuh manager for the agent on bastion-1.",
+            "count": n["wazuh"], "count_unit": "lines"},
         "prometheus-cpu.json": {
             "source": "prometheus", "query": 'rate(container_cpu_usage_seconds_total{namespace="prod"}[5m])',
             "start": start, "end": end, "step": "15s", "path": "/api/v1/query_range", "count": n["cpu"], "count_unit": "series"},
@@ -1417,7 +1518,8 @@ def main():
     falco = falco_lines()
     sshd, n_failed = sshd_streams()
     api = api_streams()
-    es = es_docs()
+    audit_log, es = es_docs()
+    wazuh = wazuh_alerts()
     cpu, egress = prometheus()
 
     def write(name, text):
@@ -1427,14 +1529,17 @@ def main():
     write("loki-sshd.json", dumps(sshd))
     write("loki-api.json", dumps(api))
     write("elasticsearch.json", dumps(es))
+    write("k8s-audit.jsonl", "\n".join(audit_log) + "\n")
+    write("wazuh-alerts.json", "\n".join(wazuh) + "\n")
     write("prometheus-cpu.json", dumps(cpu))
     write("prometheus-egress.json", dumps(egress))
     count = lambda resp: sum(len(s["values"]) for s in resp["data"]["result"])  # noqa: E731
     n = {"falco": len(falco), "sshd": count(sshd), "api": count(api), "es": len(es["hits"]["hits"]),
-         "cpu": len(cpu["data"]["result"]), "egress": len(egress["data"]["result"])}
+         "cpu": len(cpu["data"]["result"]), "egress": len(egress["data"]["result"]),
+         "audit": len(audit_log), "wazuh": len(wazuh)}
     write("queries.json", json.dumps(queries(n), indent=2) + "\n")
     print(f"wrote {out}: falco={n['falco']} sshd={n['sshd']} (failed passwords {n_failed}) api={n['api']} "
-          f"es={n['es']} cpu_series={n['cpu']} egress_series={n['egress']}")
+          f"es={n['es']} audit={n['audit']} wazuh={n['wazuh']} cpu_series={n['cpu']} egress_series={n['egress']}")
 
 
 if __name__ == "__main__":

@@ -3,12 +3,14 @@
 
 use crate::load::{Loaded, SourceReport};
 use crate::model::SourceKind;
-use crate::sources::{elastic, falco, loki, prometheus, EntityTables, Parsed};
+use crate::sources::{elastic, falco, k8s_audit, loki, prometheus, wazuh, EntityTables, Parsed};
 
 const FALCO: &str = include_str!("../demo-data/falco.jsonl");
 const LOKI_SSHD: &str = include_str!("../demo-data/loki-sshd.json");
 const LOKI_API: &str = include_str!("../demo-data/loki-api.json");
 const ELASTIC: &str = include_str!("../demo-data/elasticsearch.json");
+const K8S_AUDIT: &str = include_str!("../demo-data/k8s-audit.jsonl");
+const WAZUH: &str = include_str!("../demo-data/wazuh-alerts.json");
 const PROM_CPU: &str = include_str!("../demo-data/prometheus-cpu.json");
 const PROM_EGRESS: &str = include_str!("../demo-data/prometheus-egress.json");
 const QUERIES: &str = include_str!("../demo-data/queries.json");
@@ -56,6 +58,25 @@ pub fn load_into(loaded: &mut Loaded, tables: &EntityTables) {
         loaded,
         SourceReport::new("es-prod", SourceKind::Elasticsearch, &q),
         result,
+    );
+    let (audit, _) =
+        k8s_audit::parse_lines(K8S_AUDIT.as_bytes(), "k8s-audit-prod", &tables.k8s_audit);
+    loaded.add(
+        SourceReport::new(
+            "k8s-audit-prod",
+            SourceKind::K8sAudit,
+            &query_of("k8s-audit.jsonl"),
+        ),
+        audit,
+    );
+    let (alerts, _) = wazuh::parse_lines(WAZUH.as_bytes(), "wazuh-prod", &tables.wazuh);
+    loaded.add(
+        SourceReport::new(
+            "wazuh-prod",
+            SourceKind::Wazuh,
+            &query_of("wazuh-alerts.json"),
+        ),
+        alerts,
     );
     for (file, body) in [
         ("prometheus-cpu.json", PROM_CPU),

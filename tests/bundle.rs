@@ -101,7 +101,17 @@ fn a_bundle_replays_exactly_what_was_exported() {
         .iter()
         .map(|s| s.name.as_str())
         .collect();
-    assert_eq!(names, ["falco-prod", "loki-prod", "es-prod", "prom-prod"]);
+    assert_eq!(
+        names,
+        [
+            "falco-prod",
+            "loki-prod",
+            "es-prod",
+            "k8s-audit-prod",
+            "wazuh-prod",
+            "prom-prod"
+        ]
+    );
 }
 
 #[test]

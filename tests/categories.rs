@@ -33,12 +33,17 @@ fn the_demo_s_steps_fall_in_their_categories() {
     for (title, category) in [
         ("Failed password for mallory", "authentication"),
         ("Accepted password for mallory", "authentication"),
-        ("mallory create pods/exec", "authorization"),
-        ("mallory create clusterrolebindings", "authorization"),
+        ("exec into pod prod/api-7d9f-x2k4q", "authorization"),
+        (
+            "RBAC change: create clusterrolebindings mallory-admin",
+            "authorization",
+        ),
+        ("authorized_keys", "file_integrity"),
+        ("sshd: authentication success", "authentication"),
         ("Terminal shell in container", "runtime"),
         ("Unexpected outbound connection destination", "network"),
         ("Pipeline deploy-api", "cicd"),
-        ("mallory get secrets", "secrets"),
+        ("secret read: get prod/api-db-credentials", "secrets"),
         ("Read sensitive file untrusted", "secrets"),
         ("Write below etc", "file_integrity"),
     ] {
@@ -99,7 +104,11 @@ join = ["user"]
         .collect();
     assert_eq!(mallory.len(), 1, "{chains:?}");
     let secrets = loaded.store.get(mallory[0].steps[1].pos).unwrap();
-    assert!(secrets.title().contains("secrets"), "{}", secrets.title());
+    assert!(
+        secrets.title().starts_with("secret read"),
+        "{}",
+        secrets.title()
+    );
     // A category the rules file does not know is an error naming the step.
     let err = Rules::parse(
         "mine.toml",

@@ -121,9 +121,9 @@ fn the_demo_chain_is_found_by_the_rules() {
         c.bound.get(&EntityKey::Ip).map(String::as_str),
         Some("203.0.113.45")
     );
-    // Five steps, and the optional sixth: the pod's CPU spike, a threshold crossing of a
-    // Prometheus series made an event.
-    assert_eq!(c.steps.len(), 6);
+    // Five steps, and the two optional ones: the SSH key Wazuh saw mallory add on the
+    // bastion, and the pod's CPU spike, a threshold crossing of a Prometheus series.
+    assert_eq!(c.steps.len(), 7);
     let titles: Vec<String> = c
         .steps
         .iter()
@@ -137,11 +137,15 @@ fn the_demo_chain_is_found_by_the_rules() {
         titles[1].contains("Accepted password for mallory"),
         "{titles:?}"
     );
-    assert!(titles[2].contains("pods/exec"), "{titles:?}");
-    assert_eq!(titles[3], "Terminal shell in container");
-    assert!(titles[4].to_lowercase().contains("outbound"), "{titles:?}");
-    assert_eq!(titles[5], "CPU spike on pod api-7d9f-x2k4q");
-    // Steps in time order, and from all four sources.
+    assert_eq!(
+        titles[2],
+        "Integrity checksum changed: /home/mallory/.ssh/authorized_keys"
+    );
+    assert_eq!(titles[3], "exec into pod prod/api-7d9f-x2k4q: bash");
+    assert_eq!(titles[4], "Terminal shell in container");
+    assert!(titles[5].to_lowercase().contains("outbound"), "{titles:?}");
+    assert_eq!(titles[6], "CPU spike on pod api-7d9f-x2k4q");
+    // Steps in time order, and from five sources.
     let times: Vec<Timestamp> = c
         .steps
         .iter()
@@ -153,7 +157,7 @@ fn the_demo_chain_is_found_by_the_rules() {
         .iter()
         .map(|s| loaded.store.get(s.pos).unwrap().source())
         .collect();
-    assert_eq!(sources.len(), 4);
+    assert_eq!(sources.len(), 5);
     assert!(c.steps[0].count >= 5);
 }
 
@@ -240,15 +244,16 @@ fn casefile_chains_prints_text_and_json() {
         "{text}"
     );
     assert!(
-        text.contains("  5. outbound connection from the container\n"),
+        text.contains("  6. outbound connection from the container\n"),
         "{text}"
     );
     let json: serde_json::Value =
         serde_json::from_str(&run(&["chains", "--demo", "--format", "json"])).unwrap();
     let first = &json[0];
-    assert_eq!(first["steps"].as_array().unwrap().len(), 6);
-    assert_eq!(first["steps"][2]["source"], "elasticsearch");
-    assert_eq!(first["steps"][5]["source"], "prometheus");
+    assert_eq!(first["steps"].as_array().unwrap().len(), 7);
+    assert_eq!(first["steps"][2]["source"], "wazuh");
+    assert_eq!(first["steps"][3]["source"], "k8s-audit");
+    assert_eq!(first["steps"][6]["source"], "prometheus");
     assert_eq!(first["joined_on"]["user"], "mallory");
     // A pivot that leaves the login out leaves no intrusion chain.
     let none = run(&["chains", "--demo", "--pivot", "user!=mallory"]);

@@ -14,7 +14,14 @@ use std::sync::{Mutex, OnceLock};
 mod support;
 use support::*;
 
-const SOURCES: [&str; 4] = ["falco", "loki", "elasticsearch", "prometheus"];
+const SOURCES: [&str; 6] = [
+    "falco",
+    "loki",
+    "elasticsearch",
+    "prometheus",
+    "k8s-audit",
+    "wazuh",
+];
 const EVENT_KINDS: [&str; 4] = ["alert", "log", "audit", "alert_firing"];
 const SEVERITIES: [&str; 6] = ["critical", "error", "warning", "notice", "info", "debug"];
 const PIVOT_KEYS: [&str; 10] = [
@@ -346,8 +353,8 @@ fn demo_jsonl_is_valid_ordered_and_matches_the_library() {
             .entry((s.source.as_str().to_string(), true))
             .or_default() += s.samples.len();
     }
-    // Four sources, and the events derived from Prometheus series (threshold crossings).
-    assert_eq!(expected.len(), 5, "the demo lost a source: {expected:?}");
+    // Six sources, and the events derived from Prometheus series (threshold crossings).
+    assert_eq!(expected.len(), 7, "the demo lost a source: {expected:?}");
     assert_eq!(seen, expected, "records per (source, is_metric)");
 }
 

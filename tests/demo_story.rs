@@ -89,6 +89,8 @@ fn demo_is_large_and_loads_without_skips_or_errors() {
             SourceKind::Loki,
             SourceKind::Elasticsearch,
             SourceKind::Prometheus,
+            SourceKind::Wazuh,
+            SourceKind::K8sAudit,
         ]
         .into_iter()
         .collect()
@@ -139,7 +141,7 @@ fn demo_is_large_and_loads_without_skips_or_errors() {
 }
 
 #[test]
-fn mallory_connects_sshd_logins_in_loki_with_kubernetes_audit_in_elasticsearch() {
+fn mallory_connects_sshd_logins_in_loki_with_the_kubernetes_audit_log_and_wazuh() {
     let store = store();
     let carriers: Vec<EventRef<'_>> = all_events(store)
         .filter(|e| has(e, EntityKey::User, USER))
@@ -150,11 +152,22 @@ fn mallory_connects_sshd_logins_in_loki_with_kubernetes_audit_in_elasticsearch()
         .collect();
     let es: Vec<_> = carriers
         .iter()
-        .filter(|e| e.source() == SourceKind::Elasticsearch)
+        .filter(|e| e.source() == SourceKind::K8sAudit)
         .collect();
     assert!(!loki.is_empty(), "no Loki event carries user={USER}");
-    assert!(!es.is_empty(), "no Elasticsearch event carries user={USER}");
-    // The Loki ones are sshd lines; the Elasticsearch ones are Kubernetes audit records.
+    assert!(!es.is_empty(), "no audit event carries user={USER}");
+    // Wazuh on the bastion saw the login and the SSH key added after it (who-data).
+    let wazuh: Vec<_> = carriers
+        .iter()
+        .filter(|e| e.source() == SourceKind::Wazuh)
+        .collect();
+    assert!(wazuh
+        .iter()
+        .any(|e| e.title() == "Integrity checksum changed: /home/mallory/.ssh/authorized_keys"));
+    assert!(wazuh
+        .iter()
+        .any(|e| e.message().contains("Accepted password for mallory")));
+    // The Loki ones are sshd lines; the audit ones are the API server's records.
     for e in &loki {
         assert!(e.message().contains("sshd"), "{}", e.message());
         assert!(e.message().contains(USER), "{}", e.message());
@@ -165,7 +178,7 @@ fn mallory_connects_sshd_logins_in_loki_with_kubernetes_audit_in_elasticsearch()
     for e in &es {
         assert_eq!(e.kind(), EventKind::Audit, "{}", e.title());
         assert!(
-            e.raw().contains("kubernetes.audit") || e.raw().contains("\"audit\""),
+            e.raw().contains("\"apiVersion\":\"audit.k8s.io/v1\""),
             "not an audit record: {}",
             e.raw()
         );
@@ -357,12 +370,12 @@ fn attack_steps_happen_in_causal_order() {
     assert_eq!(accepted_all.len(), 1, "one successful password login");
     let accepted = accepted_all[0];
     let list_pods = first(store, "mallory lists pods", |e| {
-        e.source() == SourceKind::Elasticsearch
+        e.source() == SourceKind::K8sAudit
             && has(e, EntityKey::User, USER)
             && e.message().contains("list pods")
     });
     let exec = first(store, "mallory execs into the pod", |e| {
-        e.source() == SourceKind::Elasticsearch
+        e.source() == SourceKind::K8sAudit
             && has(e, EntityKey::User, USER)
             && e.message().contains("pods/exec")
             && e.message().contains(POD)
@@ -374,10 +387,10 @@ fn attack_steps_happen_in_causal_order() {
         in_c(e) && e.message().contains("/etc/shadow")
     });
     let binding = first(store, "the cluster-admin binding", |e| {
-        e.source() == SourceKind::Elasticsearch
+        e.source() == SourceKind::K8sAudit
             && has(e, EntityKey::User, USER)
             && e.message().contains("clusterrolebindings")
-            && e.message().contains("cluster-admin")
+            && e.title().contains("cluster-admin")
     });
     let download = first(store, "curl downloads the miner", |e| {
         in_c(e)

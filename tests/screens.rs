@@ -296,7 +296,7 @@ fn the_chain_of_the_selected_event_is_marked_and_listed() {
 #[test]
 fn above_the_size_limit_chains_are_found_only_when_asked_and_in_slices() {
     let mut app = demo_app((120, 40), "dark");
-    // The demo's events (6,041) are over this limit: nothing is searched on its own.
+    // The demo's events (6,047) are over this limit: nothing is searched on its own.
     app.set_chain_rules(casefile::correlate::chains::Rules::default_rules(), 1_000);
     keys(&mut app, "/Accepted password for mallory\n");
     assert!(!app.chains.running());
@@ -366,12 +366,12 @@ fn t_steps_the_category_filter_and_the_column_shows_it() {
 fn enter_on_a_step_of_the_chains_list_selects_its_event() {
     let mut app = demo_app((120, 40), "dark");
     keys(&mut app, "C");
-    // The cursor starts on the first step; five down is the intrusion's sixth, the spike.
-    keys(&mut app, "jjjjj");
+    // The cursor starts on the first step; six down is the intrusion's seventh, the spike.
+    keys(&mut app, "jjjjjj");
     let screen = text(&render(&app));
     let cursor = screen
         .lines()
-        .find(|l| l.contains("› 6. "))
+        .find(|l| l.contains("› 7. "))
         .unwrap_or_else(|| panic!("{screen}"));
     assert!(
         cursor.contains("CPU spike on pod api-7d9f-x2k4q"),
@@ -564,4 +564,26 @@ fn e_signs_with_the_configured_key() {
     }
     let opened = casefile::bundle::open::check(&target).unwrap();
     assert_eq!(opened.signed_by, Some(key.verifying_key()));
+}
+
+#[test]
+fn a_wazuh_file_change_shows_its_message_line_by_line() {
+    let mut app = demo_app((120, 40), "dark");
+    keys(&mut app, "/authorized_keys\n\n");
+    let screen = text(&render(&app));
+    // Each line of Wazuh's full_log starts a row under the first, lined up with it.
+    let rows: Vec<&str> = screen.lines().filter_map(|l| l.split('│').nth(1)).collect();
+    let start = rows
+        .iter()
+        .position(|r| r.starts_with(" message  File '/home/mallory/.ssh/authorized_keys' modifie"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(
+        rows[start + 2].starts_with("          Mode: whodata"),
+        "{screen}"
+    );
+    assert!(
+        rows[start + 3].starts_with("          Changed attributes: size,mtime,md5,sha1,sha256"),
+        "{screen}"
+    );
+    assert!(!screen.contains("\\nMode"), "{screen}");
 }

@@ -154,9 +154,9 @@ fn terminal_safe_json(json: String) -> String {
 pub fn table_row(ts: Timestamp, source: &str, severity: &str, title: &str, width: usize) -> String {
     use crate::ui::text::fit;
     format!(
-        "{}  {:<13}  {:<8}  {}",
+        "{}  {:<16}  {:<8}  {}",
         ts.to_rfc3339(),
-        fit(&crate::sanitize::line(source), 13),
+        fit(&crate::sanitize::line(source), 16),
         severity,
         fit(&crate::sanitize::line(title), width)
     )

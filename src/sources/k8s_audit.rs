@@ -130,9 +130,6 @@ pub fn audit_event(
     if !ips.is_empty() {
         message.push_str(&format!(" from {ips}"));
     }
-    if let Some(reason) = annotation(doc, "authorization.k8s.io/reason").filter(|r| !r.is_empty()) {
-        message.push_str(&format!("; {reason}"));
-    }
     Ok(Event {
         ts,
         source: SourceKind::K8sAudit,

@@ -131,15 +131,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
         spans.push(Span::styled(count_text, t.get("ui.muted")));
         lines.push(Line::from(spans));
     }
-    // The message wraps: it is the part people read.
-    if !e.message().is_empty() && e.message() != e.title() {
-        lines.extend(text::wrap_untrusted(
-            vec![Span::styled(" message  ", label)],
-            &e.message(),
-            width,
-            t.get("ui"),
-            esc,
-        ));
+    // The message wraps: it is the part people read. Its own line breaks (a Wazuh file
+    // change, a stack trace) start new rows, under the first.
+    let message = e.message();
+    if !message.is_empty() && message != e.title() {
+        let parts = message.trim_end_matches(['\n', '\r']).split('\n');
+        for (i, part) in parts.enumerate() {
+            let prefix = if i == 0 {
+                Span::styled(" message  ", label)
+            } else {
+                Span::raw(" ".repeat(" message  ".len()))
+            };
+            lines.extend(text::wrap_untrusted(
+                vec![prefix],
+                part.strip_suffix('\r').unwrap_or(part),
+                width,
+                t.get("ui"),
+                esc,
+            ));
+        }
     }
     let tags: Vec<&str> = e.tags().collect();
     if !tags.is_empty() {
