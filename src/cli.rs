@@ -125,6 +125,15 @@ pub struct SourceArgs {
     /// A PromQL query for --prom. Repeatable.
     #[arg(long, value_name = "QUERY")]
     pub promql: Vec<String>,
+    /// Alertmanager base URL: its alerts (`/api/v2/alerts`) as firing-alert events. Repeatable.
+    #[arg(long, value_name = "URL")]
+    pub alertmanager: Vec<String>,
+    /// Zabbix frontend URL: problems and recoveries over JSON-RPC, with $ZABBIX_API_TOKEN.
+    #[arg(long, value_name = "URL")]
+    pub zabbix: Vec<String>,
+    /// Grafana base URL: its annotations as events, with $GRAFANA_TOKEN (a service account).
+    #[arg(long, value_name = "URL")]
+    pub grafana: Vec<String>,
     /// Wazuh alerts (`alerts.json` lines of a manager), or `-` for stdin. Repeatable.
     #[arg(long, value_name = "PATH|-")]
     pub wazuh: Vec<String>,
@@ -173,6 +182,9 @@ impl SourceArgs {
             && self.logql.is_none()
             && self.es.is_none()
             && self.prom.is_empty()
+            && self.alertmanager.is_empty()
+            && self.zabbix.is_empty()
+            && self.grafana.is_empty()
     }
 
     /// The live sources these flags name, with credentials from the environment (Loki's as
@@ -252,6 +264,28 @@ impl SourceArgs {
                 endpoint,
                 queries: self.promql.clone(),
             });
+        }
+        let with_token = |url: &str, var: &str| {
+            let mut endpoint = Endpoint::new(url);
+            if let Some(t) = env(var) {
+                endpoint.auth = Auth::Bearer(t);
+            }
+            endpoint
+        };
+        for url in &self.alertmanager {
+            let endpoint = with_token(url, "ALERTMANAGER_BEARER_TOKEN");
+            specs.push(SourceSpec::Alertmanager { endpoint });
+        }
+        for url in &self.zabbix {
+            let endpoint = with_token(url, "ZABBIX_API_TOKEN");
+            if endpoint.auth == Auth::None {
+                return Err("--zabbix needs an API token: set ZABBIX_API_TOKEN (Users → API tokens in the Zabbix frontend)".into());
+            }
+            specs.push(SourceSpec::Zabbix { endpoint });
+        }
+        for url in &self.grafana {
+            let endpoint = with_token(url, "GRAFANA_TOKEN");
+            specs.push(SourceSpec::Grafana { endpoint });
         }
         Ok(specs)
     }

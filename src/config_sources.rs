@@ -122,8 +122,11 @@ impl SourceConfig {
                 queries.extend(self.query.clone());
                 Ok(SourceSpec::Prometheus { endpoint, queries })
             }
+            "alertmanager" => Ok(SourceSpec::Alertmanager { endpoint }),
+            "zabbix" => Ok(SourceSpec::Zabbix { endpoint }),
+            "grafana" => Ok(SourceSpec::Grafana { endpoint }),
             other => Err(format!(
-                "unknown kind `{other}` (loki, elasticsearch, prometheus)"
+                "unknown kind `{other}` (loki, elasticsearch, prometheus, alertmanager, zabbix, grafana)"
             )),
         }
     }

@@ -1187,7 +1187,7 @@ fn run_library(
             Some(ES_QUERY),
             window,
             budget,
-            &EntityTable::ecs(),
+            &casefile::sources::EntityTables::default(),
             0,
             &mut report,
             &send,

@@ -244,13 +244,7 @@ impl LiveSources {
                 ));
                 continue;
             };
-            match &mut narrowed {
-                SourceSpec::Loki { endpoint, .. }
-                | SourceSpec::Elasticsearch { endpoint, .. }
-                | SourceSpec::Prometheus { endpoint, .. } => {
-                    endpoint.name = format!("{name} · {label}");
-                }
-            }
+            narrowed.endpoint_mut().name = format!("{name} · {label}");
             let options = RunOptions {
                 window: crate::model::TimeRange::new(self.options.window.start, oldest),
                 follow: false,

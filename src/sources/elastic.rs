@@ -31,6 +31,17 @@ pub fn parse_response(
     source_name: &str,
     table: &EntityTable,
 ) -> Result<Parsed, SourceError> {
+    parse_documents(body, source_name, table, &EntityTable::wazuh())
+}
+
+/// Like [`parse_response`], with the table for the Wazuh alerts a wazuh-indexer (OpenSearch)
+/// holds: those documents are Wazuh's own shape, not ECS, and are read as Wazuh alerts.
+pub fn parse_documents(
+    body: &str,
+    source_name: &str,
+    table: &EntityTable,
+    wazuh_table: &EntityTable,
+) -> Result<Parsed, SourceError> {
     let response: SearchResponse = serde_json::from_str(body).map_err(|e| {
         SourceError::Malformed(format!(
             "Elasticsearch response is not a search response ({e}): {}",
@@ -48,7 +59,7 @@ pub fn parse_response(
         .into_iter()
         .enumerate()
     {
-        match hit_event(hit.get(), source_name, table) {
+        match hit_event(hit.get(), source_name, table, wazuh_table) {
             Ok(e) => parsed.events.push(e),
             Err(reason) => parsed.skipped.skip(i + 1, reason, hit.get()),
         }
@@ -76,9 +87,23 @@ pub fn error_reason(error: &Value) -> String {
     }
 }
 
-fn hit_event(raw: &str, source_name: &str, table: &EntityTable) -> Result<Event, String> {
+fn hit_event(
+    raw: &str,
+    source_name: &str,
+    table: &EntityTable,
+    wazuh_table: &EntityTable,
+) -> Result<Event, String> {
     let hit: Value = serde_json::from_str(raw).map_err(|e| format!("hit is not JSON ({e})"))?;
     let doc = hit.get("_source").ok_or("hit without `_source`")?;
+    if super::wazuh::is_alert(doc) {
+        return super::wazuh::alert_event(
+            doc,
+            raw,
+            SourceKind::Elasticsearch,
+            source_name,
+            wazuh_table,
+        );
+    }
     let ts = timestamp(doc).ok_or("no usable `@timestamp`")?;
 
     let mut entities = Entities::new();

@@ -7,9 +7,9 @@
 //! paging falls back to plain `search_after` on the index, which is exact for data that is
 //! not being written in the window.
 
+use super::elastic;
 use super::http::{FetchError, HttpClient};
 use super::task::SourceMessage;
-use super::{elastic, EntityTable};
 use crate::load::SourceReport;
 use crate::model::TimeRange;
 #[cfg(test)]
@@ -85,8 +85,8 @@ fn server_message(e: FetchError) -> String {
 
 /// The search body for one page.
 /// The filter of every request: the window, and the user's query string.
-fn filter(window: TimeRange, query: Option<&str>) -> Value {
-    let mut filter = vec![json!({"range": {"@timestamp": {
+fn filter(window: TimeRange, query: Option<&str>, time_field: &str) -> Value {
+    let mut filter = vec![json!({"range": {time_field: {
         "gte": window.start.to_rfc3339(),
         "lt": window.end.to_rfc3339(),
         "format": "strict_date_optional_time_nanos"
@@ -104,7 +104,7 @@ pub async fn count(
     window: TimeRange,
     query: Option<&str>,
 ) -> Option<u64> {
-    let body = json!({"query": filter(window, query)});
+    let body = json!({"query": filter(window, query, time_field(index))});
     let text = client
         .json(Method::POST, &format!("/{index}/_count"), &[], &body)
         .await
@@ -127,8 +127,8 @@ pub async fn server_counts(
     let step_ms = (span_ms / super::loki_client::COUNT_BUCKETS).max(1_000);
     let body = json!({
         "size": 0,
-        "query": filter(window, query),
-        "aggs": {"t": {"date_histogram": {"field": "@timestamp", "fixed_interval": format!("{step_ms}ms")}}}
+        "query": filter(window, query, time_field(index)),
+        "aggs": {"t": {"date_histogram": {"field": time_field(index), "fixed_interval": format!("{step_ms}ms")}}}
     });
     let text = client
         .json(Method::POST, &format!("/{index}/_search"), &[], &body)
@@ -153,7 +153,18 @@ pub async fn server_counts(
     })
 }
 
+/// The field documents are timed by: `@timestamp` (ECS), or `timestamp` in a wazuh-indexer's
+/// `wazuh-*` indices, which is the field Wazuh's own index template and dashboards use.
+pub fn time_field(index: &str) -> &'static str {
+    if index.split(',').all(|i| i.trim().starts_with("wazuh-")) {
+        "timestamp"
+    } else {
+        "@timestamp"
+    }
+}
+
 pub fn search_body(
+    time_field: &str,
     window: TimeRange,
     query: Option<&str>,
     pit: Option<(&str, Pit)>,
@@ -168,8 +179,8 @@ pub fn search_body(
     };
     let mut body = json!({
         "size": PAGE_SIZE,
-        "query": filter(window, query),
-        "sort": [{"@timestamp": {"order": order, "format": "strict_date_optional_time_nanos"}}, tiebreaker],
+        "query": filter(window, query, time_field),
+        "sort": [{time_field: {"order": order, "format": "strict_date_optional_time_nanos"}}, tiebreaker],
         "track_total_hits": false
     });
     if let Some((id, _)) = pit {
@@ -242,7 +253,7 @@ pub async fn run(
     query: Option<&str>,
     window: TimeRange,
     budget: usize,
-    table: &EntityTable,
+    tables: &super::EntityTables,
     source: usize,
     report: &mut SourceReport,
     send: &(dyn Fn(SourceMessage) -> bool + Sync),
@@ -270,6 +281,7 @@ pub async fn run(
     let span = (window.end.0 - window.start.0).max(1) as u64;
     loop {
         let body = search_body(
+            time_field(index),
             window,
             query,
             pit.as_ref().map(|(id, k)| (id.as_str(), *k)),
@@ -293,7 +305,7 @@ pub async fn run(
             }
         };
         let page = page_info(&text);
-        match elastic::parse_response(&text, &name, table) {
+        match elastic::parse_documents(&text, &name, &tables.elasticsearch, &tables.wazuh) {
             Ok(parsed) => {
                 report.skipped.merge(parsed.skipped);
                 // Progress runs from the end when reading newest first.
@@ -397,6 +409,7 @@ mod tests {
     fn bodies_carry_window_query_pit_and_cursor() {
         let w = TimeRange::new(Timestamp(0), Timestamp(1_000_000_000));
         let b = search_body(
+            "@timestamp",
             w,
             Some("user.name:mallory"),
             Some(("pit1", Pit::Elasticsearch)),
@@ -414,7 +427,7 @@ mod tests {
             b["query"]["bool"]["filter"][0]["range"]["@timestamp"]["lt"],
             "1970-01-01T00:00:01.000000000Z"
         );
-        let plain = search_body(w, None, None, None, true);
+        let plain = search_body("@timestamp", w, None, None, None, true);
         assert!(plain.get("pit").is_none() && plain.get("search_after").is_none());
         assert_eq!(plain["sort"][1], json!({"_doc": "desc"}));
         assert_eq!(plain["sort"][0]["@timestamp"]["order"], "desc");

@@ -183,7 +183,7 @@ impl EntityTable {
     /// Grafana annotations (`/api/annotations`): who made them, and their tags.
     pub fn grafana() -> Self {
         use EntityKey::*;
-        Self::from_rows(&[("login", User)])
+        Self::from_rows(&[("login", User), ("userName", User)])
     }
 
     /// Adds a row, or moves an existing field to another key (config overrides).

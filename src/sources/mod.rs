@@ -1,5 +1,6 @@
 //! Native formats → normalized events. Sources never touch the terminal.
 
+pub mod alertmanager;
 pub mod elastic;
 pub mod elastic_client;
 pub mod falco;
@@ -7,6 +8,7 @@ pub mod falco_chunks;
 pub mod falco_follow;
 pub mod falco_receiver;
 mod falco_record;
+pub mod grafana;
 pub mod http;
 pub mod json_lines;
 pub mod json_path;
@@ -27,6 +29,7 @@ pub mod sysdig;
 pub mod task;
 pub mod wazuh;
 mod ws_tls;
+pub mod zabbix;
 
 pub use mapping::{EntityTable, EntityTables};
 pub use report::{SkipReport, SkipSample};

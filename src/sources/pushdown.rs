@@ -126,6 +126,10 @@ pub fn narrow(
                 queries,
             })
         }
+        // Their APIs take no entity filter casefile could use: filtered locally.
+        SourceSpec::Alertmanager { .. }
+        | SourceSpec::Zabbix { .. }
+        | SourceSpec::Grafana { .. } => None,
     }
 }
 
@@ -158,6 +162,9 @@ fn pushable(spec: &SourceSpec, p: &Pivot, tables: &EntityTables) -> bool {
         SourceSpec::Loki { .. } => !p.exclude,
         SourceSpec::Elasticsearch { .. } => !es_fields(p.key, tables).is_empty(),
         SourceSpec::Prometheus { .. } => prometheus_matcher(p, tables).is_some(),
+        SourceSpec::Alertmanager { .. }
+        | SourceSpec::Zabbix { .. }
+        | SourceSpec::Grafana { .. } => false,
     }
 }
 

@@ -62,6 +62,9 @@ fn kind_of(spec: &SourceSpec) -> SourceKind {
         SourceSpec::Prometheus { .. } => SourceKind::Prometheus,
         SourceSpec::Loki { .. } => SourceKind::Loki,
         SourceSpec::Elasticsearch { .. } => SourceKind::Elasticsearch,
+        SourceSpec::Alertmanager { .. } => SourceKind::Alertmanager,
+        SourceSpec::Zabbix { .. } => SourceKind::Zabbix,
+        SourceSpec::Grafana { .. } => SourceKind::Grafana,
     }
 }
 
@@ -142,6 +145,41 @@ pub fn spawn(
                                 .await;
                             }
                         }
+                        SourceSpec::Alertmanager { .. } => {
+                            super::alertmanager::run(
+                                &client,
+                                window,
+                                &tables.alertmanager,
+                                source,
+                                &mut report,
+                                &send,
+                            )
+                            .await
+                        }
+                        SourceSpec::Zabbix { .. } => {
+                            super::zabbix::run(
+                                &client,
+                                window,
+                                budget,
+                                &tables.zabbix,
+                                source,
+                                &mut report,
+                                &send,
+                            )
+                            .await
+                        }
+                        SourceSpec::Grafana { .. } => {
+                            super::grafana::run(
+                                &client,
+                                window,
+                                budget,
+                                &tables.grafana,
+                                source,
+                                &mut report,
+                                &send,
+                            )
+                            .await
+                        }
                         SourceSpec::Elasticsearch { index, query, .. } => {
                             super::elastic_client::run(
                                 &client,
@@ -149,7 +187,7 @@ pub fn spawn(
                                 query.as_deref(),
                                 window,
                                 budget,
-                                &tables.elasticsearch,
+                                &tables,
                                 source,
                                 &mut report,
                                 &send,

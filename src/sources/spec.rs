@@ -128,6 +128,18 @@ pub enum SourceSpec {
         index: String,
         query: Option<String>,
     },
+    /// Alertmanager's alerts (`/api/v2/alerts`).
+    Alertmanager {
+        endpoint: Endpoint,
+    },
+    /// Zabbix problems and their recoveries (JSON-RPC `event.get`, `problem.get`).
+    Zabbix {
+        endpoint: Endpoint,
+    },
+    /// Grafana annotations (`/api/annotations`).
+    Grafana {
+        endpoint: Endpoint,
+    },
 }
 
 impl SourceSpec {
@@ -135,7 +147,21 @@ impl SourceSpec {
         match self {
             SourceSpec::Prometheus { endpoint, .. }
             | SourceSpec::Loki { endpoint, .. }
-            | SourceSpec::Elasticsearch { endpoint, .. } => endpoint,
+            | SourceSpec::Elasticsearch { endpoint, .. }
+            | SourceSpec::Alertmanager { endpoint }
+            | SourceSpec::Zabbix { endpoint }
+            | SourceSpec::Grafana { endpoint } => endpoint,
+        }
+    }
+
+    pub fn endpoint_mut(&mut self) -> &mut Endpoint {
+        match self {
+            SourceSpec::Prometheus { endpoint, .. }
+            | SourceSpec::Loki { endpoint, .. }
+            | SourceSpec::Elasticsearch { endpoint, .. }
+            | SourceSpec::Alertmanager { endpoint }
+            | SourceSpec::Zabbix { endpoint }
+            | SourceSpec::Grafana { endpoint } => endpoint,
         }
     }
 
@@ -148,6 +174,9 @@ impl SourceSpec {
                 Some(q) => format!("{index}: {q}"),
                 None => index.clone(),
             },
+            SourceSpec::Alertmanager { .. } => "/api/v2/alerts".into(),
+            SourceSpec::Zabbix { .. } => "event.get, problem.get".into(),
+            SourceSpec::Grafana { .. } => "/api/annotations".into(),
         }
     }
 }
