@@ -2,6 +2,7 @@
 //! mutates state or does I/O.
 
 pub mod chains;
+pub mod clipboard;
 pub mod color_depth;
 pub mod config_file;
 mod correlated;
