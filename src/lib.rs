@@ -10,6 +10,7 @@ pub mod demo;
 pub mod file_sources;
 pub mod fuzzing;
 pub mod headless;
+pub mod links;
 pub mod load;
 pub mod model;
 pub mod sanitize;
