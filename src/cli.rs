@@ -64,6 +64,9 @@ pub enum Command {
         #[arg(value_name = "NAME")]
         name: PathBuf,
     },
+    /// Print a Grafana Explore or Kibana Discover link for the sources and filters (where
+    /// Grafana and Kibana are: `[links]` in the config file).
+    Link(LinkArgs),
     /// Open a case bundle in the TUI, with no network: exactly what was exported.
     Replay {
         #[arg(value_name = "CASE.casefile")]
@@ -370,6 +373,25 @@ pub enum ChainFormat {
 }
 
 #[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// Which link.
+    #[arg(value_enum)]
+    pub target: LinkTarget,
+    #[command(flatten)]
+    pub sources: SourceArgs,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LinkTarget {
+    /// Grafana Explore: a Loki pane and a Prometheus pane, the same time range.
+    Grafana,
+    /// Kibana Discover: the pivots as KQL over the ECS fields.
+    Kibana,
+}
+
+#[derive(Debug, Args)]
 pub struct TreeArgs {
     #[command(flatten)]
     pub sources: SourceArgs,
@@ -406,4 +428,17 @@ pub fn config_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(x).join("casefile"));
     }
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config").join("casefile"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// clap checks its definitions only when a command is parsed: every subcommand here, so a
+    /// clash (a positional named like a flag) fails a test, not a user.
+    #[test]
+    fn every_command_is_well_formed() {
+        Cli::command().debug_assert();
+    }
 }

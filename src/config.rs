@@ -11,6 +11,14 @@
 //! "k8s.pod.label.owner" = "user"
 //! [entities.loki]
 //! trace_user = "user"
+//!
+//! # Grafana Explore and Kibana Discover links for the pivot and window (`y`, `Y`).
+//! [links]
+//! grafana = "https://grafana.example"
+//! grafana_loki_uid = "P8E80F9AEF21F6940"
+//! grafana_prometheus_uid = "PBFA97CFB590B2093"
+//! kibana = "https://kibana.example"
+//! kibana_data_view = "logs-*"
 //! ```
 //!
 //! Precedence, lowest first: built-in defaults < this file < command-line flags.
@@ -41,6 +49,9 @@ pub struct Config {
     /// Named sources, used when the command line names none.
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
+    /// Where Grafana and Kibana are, for the links `y` and `Y` copy.
+    #[serde(default)]
+    pub links: crate::case_links::LinkSettings,
     /// The file this came from, for messages.
     #[serde(skip)]
     pub path: Option<PathBuf>,

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod bundle;
+pub mod case_links;
 pub mod cli;
 pub mod config;
 pub mod config_sources;

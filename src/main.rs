@@ -109,6 +109,34 @@ fn main() -> ExitCode {
                 Ok(())
             })
         }
+        Some(Command::Link(args)) => {
+            let settings = config(&args.sources).0.links;
+            let tables = config(&args.sources).0.entity_tables().unwrap_or_default();
+            headless(&args.sources, &args.filters, |loaded, query, _| {
+                let kind = match args.target {
+                    casefile::cli::LinkTarget::Grafana => {
+                        casefile::case_links::LinkKind::GrafanaExplore
+                    }
+                    casefile::cli::LinkTarget::Kibana => {
+                        casefile::case_links::LinkKind::KibanaDiscover
+                    }
+                };
+                let input = casefile::case_links::LinkInput {
+                    pivots: &query.pivots,
+                    search: args.filters.search.as_deref(),
+                    window: query.window,
+                    data_span: loaded.store.time_span(),
+                    reports: &loaded.reports,
+                    tables: &tables,
+                };
+                let (url, note) = casefile::case_links::build(&settings, kind, &input)?;
+                if let Some(note) = note {
+                    eprintln!("casefile: {}", casefile::sanitize::line(&note));
+                }
+                say!("{}", casefile::sanitize::line(&url));
+                Ok(())
+            })
+        }
         Some(Command::Keygen { name }) => casefile::bundle::sign::generate()
             .and_then(|key| casefile::bundle::sign::write_pair(&key, name))
             .map(|public| {
@@ -539,6 +567,8 @@ fn tui(
         }
     }
     app.replay = player;
+    app.link_settings = config.links.clone();
+    app.tables = tables.clone();
     // A replayed bundle's marks, pivots and chains, as the responder left them.
     if let Some(opened) = &case {
         app.restore_case(opened);

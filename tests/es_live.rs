@@ -1157,10 +1157,10 @@ fn run_library(
 ) {
     use casefile::load::SourceReport;
     use casefile::model::{SourceKind, TimeRange, Timestamp};
+    use casefile::sources::elastic_client;
     use casefile::sources::http::HttpClient;
     use casefile::sources::spec::Endpoint;
     use casefile::sources::task::SourceMessage;
-    use casefile::sources::{elastic_client, EntityTable};
     let endpoint = Endpoint::new(url);
     let window = TimeRange::new(Timestamp(docs.from_ns), Timestamp(docs.to_ns));
     let (tx, rx) = std::sync::mpsc::channel();

@@ -1281,3 +1281,59 @@ fn hostile_prometheus_labels_are_shown_escaped_never_sent_to_the_terminal() {
     t.wait_for_text("api\\x1b]0;pwned\\x07");
     quit_and_check_nothing_was_interpreted(t);
 }
+
+#[test]
+fn y_copies_a_grafana_link_over_ssh_with_osc_52() {
+    let home = TempDir::new("link");
+    let config = home.path().join("config/casefile");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        "[links]\ngrafana = \"https://grafana.example\"\ngrafana_loki_uid = \"L\"\ngrafana_prometheus_uid = \"P\"\n",
+    )
+    .unwrap();
+    let mut t = Tui::spawn_with_env(
+        home,
+        &[OsStr::new("demo")],
+        &[("SSH_TTY", "/dev/pts/9"), ("DISPLAY", ":0")],
+        120,
+        40,
+    );
+    wait_started(&mut t);
+    t.send("y");
+    t.wait_for("the copy said", |rows| any_row(rows, "(OSC 52)"));
+    let raw = t.output.lock().unwrap().raw.clone();
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let start = raw.find("\x1b]52;c;").expect("an OSC 52 sequence") + "\x1b]52;c;".len();
+    let end = start + raw[start..].find('\x07').expect("ended by BEL");
+    let link = String::from_utf8(base64_decode(&raw[start..end])).unwrap();
+    assert!(
+        link.starts_with("https://grafana.example/explore?schemaVersion=1&panes="),
+        "{link}"
+    );
+    // The copied link is one clean line.
+    assert!(!link.chars().any(|c| c.is_control()), "{link:?}");
+    // Without [links], `Y` says what to set instead of copying.
+    t.send("Y");
+    t.wait_for("what to configure", |rows| {
+        any_row(rows, "no Kibana to link to")
+    });
+    t.quit();
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for b in s.bytes().filter(|b| *b != b'=') {
+        let v = ALPHABET.iter().position(|a| *a == b).expect("base64") as u32;
+        bits = (bits << 6) | v;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    out
+}

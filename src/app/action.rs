@@ -55,6 +55,8 @@ pub enum Action {
     ReplaySlower,
     ScrubBack,
     ScrubForward,
+    CopyGrafanaLink,
+    CopyKibanaLink,
 }
 
 /// `(action, name in keymap files, what it does)`.
@@ -232,6 +234,16 @@ pub const REGISTRY: &[(Action, &str, &str)] = &[
         Action::ScrubForward,
         "scrub_forward",
         "Select the first event of the histogram's next column",
+    ),
+    (
+        Action::CopyGrafanaLink,
+        "copy_grafana_link",
+        "Copy a Grafana Explore link (Loki and Prometheus) for the pivot and window",
+    ),
+    (
+        Action::CopyKibanaLink,
+        "copy_kibana_link",
+        "Copy a Kibana Discover link for the pivot and window",
     ),
 ];
 

@@ -5,6 +5,7 @@ pub mod action;
 mod case;
 mod category_filter;
 pub mod chains;
+mod copy_link;
 pub mod correlated;
 mod detail;
 pub mod export;
@@ -96,6 +97,13 @@ pub struct App {
     pub pending: Vec<KeyPress>,
     /// A message for the user (a broken theme file, nothing to pivot on), until the next key.
     pub notice: Option<String>,
+    /// Where the links `y` and `Y` copy point (the config's `[links]`).
+    pub link_settings: crate::case_links::LinkSettings,
+    /// The entity tables in use (the config's on top of the built-in), for links.
+    pub tables: crate::sources::EntityTables,
+    /// Text to put on the clipboard; the loop copies it between frames, where it can write to
+    /// the terminal (OSC 52).
+    pub clipboard_request: Option<String>,
     pub size: (u16, u16),
     pub quit: bool,
     /// Stops the source tasks.
@@ -150,6 +158,9 @@ impl App {
             redactor: crate::bundle::redact::Redactor::default(),
             note_input: None,
             marked_only: false,
+            link_settings: Default::default(),
+            tables: Default::default(),
+            clipboard_request: None,
             right: Pane::Detail,
             focus: Pane::Timeline,
             overlay: None,
@@ -606,6 +617,8 @@ impl App {
             }
             Action::NoteCancel => self.note_input = None,
             Action::Export => self.export = Some(export::ExportState::ask()),
+            Action::CopyGrafanaLink => self.copy_link(crate::case_links::LinkKind::GrafanaExplore),
+            Action::CopyKibanaLink => self.copy_link(crate::case_links::LinkKind::KibanaDiscover),
             Action::ScrubBack => self.scrub(false),
             Action::ScrubForward => self.scrub(true),
             Action::ReplayFaster | Action::ReplaySlower => match &self.replay {

@@ -67,6 +67,8 @@ pub fn run(mut app: App, sources: Receiver<SourceMessage>) -> std::io::Result<En
     // After a hang-up the terminal is gone and restoring it fails: that is no error to report
     // (nor to print, to a terminal that is not there).
     let restored = ratatui::try_restore();
+    // What was copied is handed to a clipboard manager, if there is one.
+    crate::ui::clipboard::release();
     signals_handle.close();
     let ended = result?;
     if ended == Ended::Quit {
@@ -126,6 +128,12 @@ fn event_loop(
         }
         if app.quit {
             return Ok(Ended::Quit);
+        }
+        if let Some(text) = app.clipboard_request.take() {
+            // Between frames, so an OSC 52 sequence never lands inside one.
+            let outcome = crate::ui::clipboard::copy(&text, terminal.backend_mut());
+            app.copied(outcome);
+            dirty = true;
         }
         // Source messages for at most a frame, looking at the keyboard between them.
         let started = Instant::now();

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use std::collections::HashSet;
 
 /// The `result` of a JSON-RPC answer, or the server's error in its own words.
-fn result<'a>(body: &'a str) -> Result<Vec<&'a RawValue>, SourceError> {
+fn result(body: &str) -> Result<Vec<&RawValue>, SourceError> {
     #[derive(serde::Deserialize)]
     struct Answer<'a> {
         #[serde(borrow, default)]
