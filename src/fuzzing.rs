@@ -22,6 +22,12 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("keymap", keymap),
     ("chain_rules", chain_rules),
     ("bundle_import", bundle_import),
+    ("wazuh_lines", wazuh_lines),
+    ("sysdig_lines", sysdig_lines),
+    ("k8s_audit_lines", k8s_audit_lines),
+    ("alertmanager_alerts", alertmanager_alerts),
+    ("zabbix_response", zabbix_response),
+    ("grafana_annotations", grafana_annotations),
 ];
 
 fn text(data: &[u8]) -> std::borrow::Cow<'_, str> {
@@ -121,4 +127,47 @@ pub fn chain_rules(data: &[u8]) {
 pub fn bundle_import(data: &[u8]) {
     let mut cursor = std::io::Cursor::new(data);
     let _ = crate::bundle::open::check_from(&mut cursor, data.len() as u64);
+}
+
+/// Wazuh `alerts.json` lines (also index hits and active-response envelopes, one a line).
+pub fn wazuh_lines(data: &[u8]) {
+    let (parsed, _) = crate::sources::wazuh::parse_lines(data, "wazuh", &EntityTable::wazuh());
+    check_parsed(&parsed);
+}
+
+/// `sysdig -j` output.
+pub fn sysdig_lines(data: &[u8]) {
+    let (parsed, _) = crate::sources::sysdig::parse_lines(data, "sysdig", &EntityTable::sysdig());
+    check_parsed(&parsed);
+}
+
+/// A Kubernetes audit log.
+pub fn k8s_audit_lines(data: &[u8]) {
+    let table = EntityTable::k8s_audit();
+    let (parsed, _) = crate::sources::k8s_audit::parse_lines(data, "k8s", &table);
+    check_parsed(&parsed);
+}
+
+pub fn alertmanager_alerts(data: &[u8]) {
+    let table = EntityTable::alertmanager();
+    if let Ok(parsed) = crate::sources::alertmanager::parse_alerts(&text(data), "am", &table) {
+        check_parsed(&parsed);
+    }
+}
+
+/// A Zabbix JSON-RPC answer, as `problem.get` and as `event.get`.
+pub fn zabbix_response(data: &[u8]) {
+    let body = text(data);
+    let open = crate::sources::zabbix::parse_problem_ids(&body).unwrap_or_default();
+    let table = EntityTable::zabbix();
+    if let Ok(parsed) = crate::sources::zabbix::parse_events(&body, "zabbix", &table, &open) {
+        check_parsed(&parsed);
+    }
+}
+
+pub fn grafana_annotations(data: &[u8]) {
+    let table = EntityTable::grafana();
+    if let Ok(parsed) = crate::sources::grafana::parse_annotations(&text(data), "grafana", &table) {
+        check_parsed(&parsed);
+    }
 }

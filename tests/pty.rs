@@ -1337,3 +1337,44 @@ fn base64_decode(s: &str) -> Vec<u8> {
     }
     out
 }
+
+#[test]
+fn hostile_wazuh_and_kubernetes_audit_text_is_shown_escaped_never_sent_to_the_terminal() {
+    let home = TempDir::new("stack-hostile");
+    let h = HOSTILE_FROM_A_SERVER;
+    let wazuh = format!(
+        "{{\"timestamp\":\"2026-11-20T13:04:52.417+0000\",\"rule\":{{\"level\":7,\"id\":\"550\",\"description\":{}}},\"agent\":{{\"id\":\"1\",\"name\":{}}},\"syscheck\":{{\"path\":{},\"audit\":{{\"user\":{{\"name\":{}}}}}}},\"full_log\":{}}}\n",
+        json(&format!("fim{h}")),
+        json(&format!("agent{h}")),
+        json(&format!("/tmp/file{h}")),
+        json(&format!("who{h}")),
+        json(&format!("log{h}\nsecond line{h}")),
+    );
+    let audit = format!(
+        "{{\"kind\":\"Event\",\"verb\":\"create\",\"user\":{{\"username\":{}}},\"sourceIPs\":[\"10.0.0.1\"],\"objectRef\":{{\"resource\":\"pods\",\"subresource\":\"exec\",\"namespace\":\"prod\",\"name\":{}}},\"requestURI\":\"/api/v1/namespaces/prod/pods/x/exec?command=%1b%5d0%3bpwned%07\",\"requestReceivedTimestamp\":\"2026-11-20T13:05:00Z\"}}\n",
+        json(&format!("user{h}")),
+        json(&format!("pod{h}")),
+    );
+    let wazuh_path = home.path().join("alerts.json");
+    let audit_path = home.path().join("audit.log");
+    std::fs::write(&wazuh_path, wazuh).unwrap();
+    std::fs::write(&audit_path, audit).unwrap();
+    let mut t = Tui::spawn(
+        home,
+        &[
+            OsStr::new("--wazuh"),
+            wazuh_path.as_os_str(),
+            OsStr::new("--k8s-audit"),
+            audit_path.as_os_str(),
+        ],
+        120,
+        40,
+    );
+    t.wait_for_text("fim\\x1b]0;pwned\\x07");
+    t.wait_for_text("exec into pod prod/pod\\x1b]0;pwned\\x07");
+    // The Wazuh alert's detail: its message, line by line, escaped too.
+    t.send("k");
+    t.send(ENTER);
+    t.wait_for_text("second line\\x1b]0;pwned\\x07");
+    quit_and_check_nothing_was_interpreted(t);
+}

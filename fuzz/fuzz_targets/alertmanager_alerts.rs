@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| casefile::fuzzing::alertmanager_alerts(data));
