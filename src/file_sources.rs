@@ -118,18 +118,15 @@ pub fn read_into(
     Ok(())
 }
 
-/// How many events go to the loop in one message.
-const BATCH: usize = 20_000;
-
-/// Opens a file now (a bad path is an immediate error) and reads it on a thread, for the TUI:
-/// its events in batches, then the final report.
+/// Opens a file now (a bad path is an immediate error), then reads and follows it on a thread
+/// for the TUI, like `tail -F` (see [`crate::file_follow`]), until cancelled.
 pub fn spawn(
     source: usize,
     format: LineFormat,
     path: &str,
     tables: &EntityTables,
     cancel: Cancel,
-    send: impl Fn(SourceMessage) -> bool + Send + 'static,
+    send: impl Fn(SourceMessage) -> bool + Send + Sync + 'static,
 ) -> Result<SourceReport, String> {
     if path == "-" {
         return Err(format!(
@@ -138,35 +135,25 @@ pub fn spawn(
             format.flag()
         ));
     }
-    let reader = BufReader::with_capacity(1 << 20, open(format, path)?);
-    let mut placeholder = SourceReport::new(&format.source_name(path), format.kind(), path);
-    placeholder.progress = Some((0, None));
+    drop(open(format, path)?);
+    let mut report = SourceReport::new(&format.source_name(path), format.kind(), path);
+    report.progress = Some((0, None));
+    let placeholder = report.clone();
     let tables = tables.clone();
-    let path = path.to_string();
+    let path = std::path::PathBuf::from(path);
     std::thread::spawn(move || {
-        let name = format.source_name(&path);
-        let outcome = crate::sources::task::catch_panic(|| format.parse(reader, &name, &tables));
-        let mut report = match outcome {
-            Ok((mut parsed, err)) => {
-                let report = report_of(format, &path, &parsed, err);
-                let mut events = std::mem::take(&mut parsed.events);
-                while !events.is_empty() && !cancel.is_cancelled() {
-                    let rest = events.split_off(events.len().min(BATCH));
-                    send(SourceMessage::Batch { source, events });
-                    events = rest;
-                }
-                report
-            }
-            Err(panic) => {
-                let mut report = SourceReport::new(&name, format.kind(), &path);
-                report.error = Some(format!(
-                    "internal error, this source stopped: {}",
-                    crate::sanitize::line(&panic)
-                ));
-                report
-            }
-        };
-        report.cancelled = cancel.is_cancelled();
+        let outcome = crate::sources::task::catch_panic(|| {
+            crate::file_follow::follow(&path, format, &tables, source, &cancel, &mut report, &send)
+        });
+        if let Err(panic) = outcome {
+            report.error = Some(format!(
+                "internal error, this source stopped: {}",
+                crate::sanitize::line(&panic)
+            ));
+        }
+        report.progress = None;
+        report.live = false;
+        report.cancelled = true;
         send(SourceMessage::Finished { source, report });
     });
     Ok(placeholder)

@@ -8,6 +8,7 @@ pub mod config;
 pub mod config_sources;
 pub mod correlate;
 pub mod demo;
+pub mod file_follow;
 pub mod file_sources;
 pub mod fuzzing;
 pub mod headless;

@@ -388,3 +388,101 @@ fn sysdig_from_stdin_as_a_capture_is_piped() {
         serde_json::from_str::<serde_json::Value>(input.lines().next().unwrap()).unwrap()
     );
 }
+
+/// An audit line for user `who` at second `s` of 2026-11-20T13:00.
+fn audit_line(who: &str, s: u32) -> String {
+    format!(
+        "{{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"verb\":\"get\",\"user\":{{\"username\":\"{who}\"}},\"objectRef\":{{\"resource\":\"pods\",\"namespace\":\"prod\",\"name\":\"p\"}},\"requestReceivedTimestamp\":\"2026-11-20T13:00:{s:02}Z\"}}\n"
+    )
+}
+
+#[test]
+fn a_followed_audit_log_gives_each_line_once_across_partial_writes_rotation_and_truncation() {
+    use casefile::file_sources::LineFormat;
+    use casefile::load::SourceReport;
+    use casefile::sources::task::{Cancel, SourceMessage};
+    use std::io::Write;
+    use std::sync::mpsc;
+
+    let dir = std::env::temp_dir().join(format!("casefile-follow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("audit.log");
+    std::fs::write(
+        &path,
+        format!("{}{}", audit_line("a", 1), audit_line("b", 2)),
+    )
+    .unwrap();
+    let (tx, rx) = mpsc::channel::<SourceMessage>();
+    let cancel = Cancel::default();
+    let worker = {
+        let (path, cancel) = (path.clone(), cancel.clone());
+        std::thread::spawn(move || {
+            let mut report = SourceReport::new("k8s-audit:test", SourceKind::K8sAudit, "test");
+            let send = move |m| tx.send(m).is_ok();
+            casefile::file_follow::follow(
+                &path,
+                LineFormat::K8sAudit,
+                &casefile::sources::EntityTables::default(),
+                0,
+                &cancel,
+                &mut report,
+                &send,
+            );
+            report
+        })
+    };
+    let mut users: Vec<String> = Vec::new();
+    let mut collect_until = |want: usize| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while users.len() < want && std::time::Instant::now() < deadline {
+            if let Ok(SourceMessage::Batch { events, .. }) =
+                rx.recv_timeout(Duration::from_millis(100))
+            {
+                users.extend(events.iter().map(|e| {
+                    e.entities
+                        .values(EntityKey::User)
+                        .next()
+                        .unwrap()
+                        .to_string()
+                }));
+            }
+        }
+        users.clone()
+    };
+    assert_eq!(collect_until(2), ["a", "b"]);
+    // A line written in two halves is read once, when complete.
+    let line = audit_line("c", 3);
+    let (first, second) = line.split_at(40);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(first.as_bytes()).unwrap();
+    f.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    f.write_all(second.as_bytes()).unwrap();
+    f.write_all(b"{not json\n").unwrap();
+    drop(f);
+    assert_eq!(collect_until(3), ["a", "b", "c"]);
+    // Rotation: the old file's last line, then the new file from its start.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(audit_line("d", 4).as_bytes()).unwrap();
+    drop(f);
+    std::fs::rename(&path, dir.join("audit.log.1")).unwrap();
+    std::fs::write(&path, audit_line("e", 5)).unwrap();
+    assert_eq!(collect_until(5), ["a", "b", "c", "d", "e"]);
+    // Truncated in place and written again: read from the start.
+    std::thread::sleep(Duration::from_millis(600));
+    std::fs::write(&path, audit_line("f", 6)).unwrap();
+    assert_eq!(collect_until(6), ["a", "b", "c", "d", "e", "f"]);
+    cancel.cancel();
+    let report = worker.join().unwrap();
+    assert_eq!(report.events, 6);
+    assert_eq!(report.skipped.skipped, 1);
+    // The bad line is named by its number in the file.
+    assert_eq!(report.skipped.samples[0].line, 4);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -341,3 +341,98 @@ fn a_wazuh_indexer_is_read_through_the_elasticsearch_source_as_wazuh_alerts() {
     );
     assert!(search["sort"][0]["timestamp"].is_object(), "{search}");
 }
+
+#[test]
+fn a_followed_alertmanager_is_asked_again_and_only_new_alerts_are_sent() {
+    use casefile::load::SourceReport;
+    use casefile::model::{SourceKind, TimeRange, Timestamp};
+    use casefile::sources::http::HttpClient;
+    use casefile::sources::spec::{Endpoint, SourceSpec};
+    use casefile::sources::task::{Cancel, SourceMessage};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let asked = Arc::new(AtomicUsize::new(0));
+    let server = {
+        let asked = asked.clone();
+        Server::start(move |_req: &Request| {
+            // The first answer has one alert; from the second on, a new one beside it.
+            let n = asked.fetch_add(1, Ordering::SeqCst);
+            let mut alerts: Vec<Value> = serde_json::from_str(&fixture(
+                "alertmanager/issue2832_api_v2_alerts_response.json",
+            ))
+            .unwrap();
+            if n >= 1 {
+                alerts.extend(
+                    serde_json::from_str::<Vec<Value>>(&fixture(
+                        "alertmanager/issue2233_api_v2_alerts_response.json",
+                    ))
+                    .unwrap(),
+                );
+            }
+            Response::json(200, serde_json::to_vec(&alerts).unwrap())
+        })
+    };
+    let cancel = Cancel::default();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let worker = {
+        let (cancel, events, url) = (cancel.clone(), events.clone(), server.url());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let spec = SourceSpec::Alertmanager {
+                endpoint: Endpoint::new(&url),
+            };
+            let client = HttpClient::new(spec.endpoint(), cancel.clone()).unwrap();
+            let mut report = SourceReport::new("am", SourceKind::Alertmanager, "");
+            let send = |m: SourceMessage| {
+                if let SourceMessage::Batch { events: batch, .. } = m {
+                    events.lock().unwrap().extend(batch);
+                }
+                true
+            };
+            let window = TimeRange::new(
+                Timestamp::parse_rfc3339("2020-01-01T00:00:00Z").unwrap(),
+                Timestamp::now(),
+            );
+            runtime.block_on(casefile::sources::present::run(
+                &client,
+                &spec,
+                window,
+                1000,
+                Some(Duration::from_millis(200)),
+                &casefile::sources::EntityTables::default(),
+                0,
+                &mut report,
+                &cancel,
+                &send,
+            ));
+            report
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while asked.load(Ordering::SeqCst) < 4 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    cancel.cancel();
+    let report = worker.join().unwrap();
+    assert!(asked.load(Ordering::SeqCst) >= 4);
+    // Asked four times or more, yet each alert arrived once.
+    let titles: Vec<String> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.title.clone())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "InstanceDown: Endpoint randomina.lan:9100 down",
+            "TEST122: TEST."
+        ]
+    );
+    assert_eq!(report.events, 2);
+    assert!(report.live);
+}

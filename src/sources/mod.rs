@@ -17,6 +17,7 @@ pub mod line_fields;
 pub mod loki;
 pub mod loki_client;
 pub mod mapping;
+pub mod present;
 pub mod prometheus;
 pub mod prometheus_client;
 pub mod promql;

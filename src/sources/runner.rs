@@ -145,37 +145,19 @@ pub fn spawn(
                                 .await;
                             }
                         }
-                        SourceSpec::Alertmanager { .. } => {
-                            super::alertmanager::run(
+                        SourceSpec::Alertmanager { .. }
+                        | SourceSpec::Zabbix { .. }
+                        | SourceSpec::Grafana { .. } => {
+                            super::present::run(
                                 &client,
-                                window,
-                                &tables.alertmanager,
-                                source,
-                                &mut report,
-                                &send,
-                            )
-                            .await
-                        }
-                        SourceSpec::Zabbix { .. } => {
-                            super::zabbix::run(
-                                &client,
+                                &spec,
                                 window,
                                 budget,
-                                &tables.zabbix,
+                                follow.then_some(super::present::POLL_EVERY),
+                                &tables,
                                 source,
                                 &mut report,
-                                &send,
-                            )
-                            .await
-                        }
-                        SourceSpec::Grafana { .. } => {
-                            super::grafana::run(
-                                &client,
-                                window,
-                                budget,
-                                &tables.grafana,
-                                source,
-                                &mut report,
+                                &cancel,
                                 &send,
                             )
                             .await
