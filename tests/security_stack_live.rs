@@ -81,6 +81,7 @@ fn alertmanager_alerts_are_firing_events_with_their_labels() {
     assert_eq!(down["raw"]["fingerprint"], "0593f1c55738ce93");
     let asked = server.requests_to("/api/v2/alerts");
     assert_eq!(asked[0].header("Authorization"), Some("Bearer am-secret"));
+    assert!(!run.stdout.contains("am-secret") && !run.stderr.contains("am-secret"));
     // A window that ends before an alert started leaves it out.
     let run = run_casefile(
         &[
@@ -183,6 +184,8 @@ fn zabbix_problems_and_recoveries_over_json_rpc() {
     args.extend(window);
     let run = run_casefile(&args, &[("ZABBIX_API_TOKEN", "zbx-token")], TIMEOUT);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
+    // The token is sent, never printed.
+    assert!(!run.stdout.contains("zbx-token") && !run.stderr.contains("zbx-token"));
     let got = events(&run.stdout);
     let titles: Vec<&str> = got.iter().map(|e| e["title"].as_str().unwrap()).collect();
     assert_eq!(
@@ -261,8 +264,10 @@ fn grafana_annotations_are_events_and_its_errors_are_its_words() {
     let asked = &server.requests_to("/api/annotations")[0];
     assert_eq!(asked.param("from"), Some("1507248000000"));
     assert_eq!(asked.param("to"), Some("1507334400000"));
+    assert!(!run.stdout.contains("glsa_token") && !run.stderr.contains("glsa_token"));
     let run = run_casefile(&args, &[("GRAFANA_TOKEN", "expired")], TIMEOUT);
     assert_eq!(run.code, Some(3));
+    assert!(!run.stderr.contains("expired\""), "{}", run.stderr);
     assert!(
         run.stderr.contains("HTTP 401: invalid API key"),
         "{}",

@@ -72,7 +72,7 @@ pub fn narrow(
         } => {
             let mut clauses: Vec<String> = query.iter().map(|q| format!("({q})")).collect();
             for p in pivots {
-                let fields = es_fields(p.key, tables);
+                let fields = es_fields(p.key, tables, index);
                 let value = p.value.trim();
                 let prefix = matches!(p.key, EntityKey::Container | EntityKey::Commit);
                 let terms: Vec<String> = fields
@@ -96,9 +96,30 @@ pub fn narrow(
                 });
             }
             if let Some(text) = search {
+                // Wazuh alerts keep their text in `full_log` and their title in the rule.
+                let text_fields: &[&str] = if holds_wazuh(index) {
+                    &[
+                        "message",
+                        "full_log",
+                        "rule.description",
+                        "syscheck.path",
+                        "data.title",
+                    ]
+                } else {
+                    &["message"]
+                };
                 let words: Vec<String> = text
                     .split_whitespace()
-                    .map(|w| format!("message:*{}*", lucene_escape(&w.to_lowercase())))
+                    .map(|w| {
+                        let w = lucene_escape(&w.to_lowercase());
+                        let any: Vec<String> =
+                            text_fields.iter().map(|f| format!("{f}:*{w}*")).collect();
+                        if any.len() == 1 {
+                            any.join("")
+                        } else {
+                            format!("({})", any.join(" OR "))
+                        }
+                    })
                     .collect();
                 clauses.push(format!("({})", words.join(" AND ")));
             }
@@ -160,7 +181,7 @@ fn pushable(spec: &SourceSpec, p: &Pivot, tables: &EntityTables) -> bool {
     }
     match spec {
         SourceSpec::Loki { .. } => !p.exclude,
-        SourceSpec::Elasticsearch { .. } => !es_fields(p.key, tables).is_empty(),
+        SourceSpec::Elasticsearch { index, .. } => !es_fields(p.key, tables, index).is_empty(),
         SourceSpec::Prometheus { .. } => prometheus_matcher(p, tables).is_some(),
         SourceSpec::Alertmanager { .. }
         | SourceSpec::Zabbix { .. }
@@ -168,13 +189,23 @@ fn pushable(spec: &SourceSpec, p: &Pivot, tables: &EntityTables) -> bool {
     }
 }
 
-fn es_fields(key: EntityKey, tables: &EntityTables) -> Vec<&str> {
-    tables
-        .elasticsearch
-        .rows()
+/// The fields a pivot on `key` asks for: the ECS ones, and for a wazuh-indexer's `wazuh-*`
+/// indices the Wazuh ones too (its alerts are not ECS; a mix of indices gets both, so the
+/// server's answer is never narrower than the pivot).
+fn es_fields<'a>(key: EntityKey, tables: &'a EntityTables, index: &str) -> Vec<&'a str> {
+    let wazuh = holds_wazuh(index).then_some(&tables.wazuh);
+    let mut fields: Vec<&str> = std::iter::once(&tables.elasticsearch)
+        .chain(wazuh)
+        .flat_map(|t| t.rows())
         .filter(|(_, k)| *k == key)
         .map(|(f, _)| f)
-        .collect()
+        .collect();
+    fields.dedup();
+    fields
+}
+
+fn holds_wazuh(index: &str) -> bool {
+    index.split(',').any(|i| i.trim().starts_with("wazuh-"))
 }
 
 /// The PromQL matcher for a pivot, when one label feeds its key and equality is its rule.
@@ -262,6 +293,42 @@ mod tests {
             }
         }
         n
+    }
+
+    #[test]
+    fn a_wazuh_indexer_is_asked_for_wazuh_s_fields_too() {
+        let tables = EntityTables::default();
+        let spec = |index: &str| SourceSpec::Elasticsearch {
+            endpoint: Endpoint::new("http://es:9200"),
+            index: index.into(),
+            query: None,
+        };
+        let pivots = [Pivot::new(EntityKey::User, "mallory")];
+        let asked = |index: &str, search: Option<&str>| match narrow(
+            &spec(index),
+            &pivots,
+            search,
+            &tables,
+        ) {
+            Some(SourceSpec::Elasticsearch { query: Some(q), .. }) => q,
+            other => panic!("{other:?}"),
+        };
+        let wazuh = asked("wazuh-alerts-4.x-*", Some("authorized_keys"));
+        for field in [
+            "user.name:\"mallory\"",
+            "data.dstuser:\"mallory\"",
+            "syscheck.audit.user.name:\"mallory\"",
+            "full_log:*authorized_keys*",
+        ] {
+            assert!(wazuh.contains(field), "{field} in {wazuh}");
+        }
+        // An ECS index is asked for ECS fields only.
+        let ecs = asked("logs-*", Some("authorized_keys"));
+        assert!(
+            !ecs.contains("data.dstuser") && !ecs.contains("full_log"),
+            "{ecs}"
+        );
+        assert!(ecs.contains("message:*authorized_keys*"), "{ecs}");
     }
 
     #[test]
