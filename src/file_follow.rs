@@ -6,7 +6,7 @@
 use crate::file_sources::LineFormat;
 use crate::load::SourceReport;
 use crate::sources::task::{Cancel, SourceMessage};
-use crate::sources::{EntityTables, SkipReport};
+use crate::sources::EntityTables;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
@@ -182,7 +182,7 @@ fn absorb(
     let complete: Vec<u8> = r.partial.drain(..=last_newline).collect();
     let lines = complete.iter().filter(|b| **b == b'\n').count();
     let (mut parsed, _) = format.parse(&complete[..], name, tables);
-    renumber(&mut parsed.skipped, r.lines);
+    parsed.skipped.offset_lines(r.lines);
     r.lines += lines;
     report.events += parsed.events.len();
     report.ignored += parsed.ignored;
@@ -192,12 +192,5 @@ fn absorb(
             source,
             events: parsed.events,
         });
-    }
-}
-
-/// Skipped lines of a piece are numbered from the piece's start: from the file's, here.
-fn renumber(skipped: &mut SkipReport, lines_before: usize) {
-    for s in &mut skipped.samples {
-        s.line += lines_before;
     }
 }

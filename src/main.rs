@@ -274,7 +274,8 @@ fn load_sources(
         load::falco_input(&mut loaded, path, &tables.falco, only)?;
     }
     for (format, path) in sources.line_files() {
-        casefile::file_sources::read_into(&mut loaded, format, path, &tables)?;
+        let only = (keep == Keep::Matching).then_some(query);
+        casefile::file_sources::read_into(&mut loaded, format, path, &tables, only)?;
     }
     if !specs.is_empty() {
         let options = runner::RunOptions {

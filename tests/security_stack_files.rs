@@ -486,3 +486,59 @@ fn a_followed_audit_log_gives_each_line_once_across_partial_writes_rotation_and_
     assert_eq!(report.skipped.samples[0].line, 4);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_big_file_is_read_in_pieces_on_every_core_in_order_with_its_line_numbers() {
+    use casefile::file_sources::{read_into, LineFormat};
+    use casefile::load::Loaded;
+    use casefile::store::{Pivot, Query};
+    let dir = std::env::temp_dir().join(format!("casefile-pieces-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("audit.log");
+    // 40,000 lines over three pieces; bad lines in the second and the third.
+    let mut text = String::new();
+    for i in 0..40_000u32 {
+        match i {
+            19_999 | 35_000 => text.push_str("{not json\n"),
+            _ => text.push_str(&audit_line(
+                if i % 4 == 0 { "mallory" } else { "bob" },
+                i % 60,
+            )),
+        }
+    }
+    std::fs::write(&path, text).unwrap();
+    let tables = casefile::sources::EntityTables::default();
+    let mut all = Loaded::default();
+    read_into(
+        &mut all,
+        LineFormat::K8sAudit,
+        path.to_str().unwrap(),
+        &tables,
+        None,
+    )
+    .unwrap();
+    let report = &all.reports[0];
+    assert_eq!((report.events, report.skipped.skipped), (39_998, 2));
+    let lines: Vec<usize> = report.skipped.samples.iter().map(|s| s.line).collect();
+    assert_eq!(lines, [20_000, 35_001]);
+    assert_eq!(all.store.len(), 39_998);
+    // With a query, only its answer is stored; everything is still read and counted.
+    let query = Query {
+        pivots: vec![Pivot::new(EntityKey::User, "mallory")],
+        ..Query::default()
+    };
+    let mut some = Loaded::default();
+    read_into(
+        &mut some,
+        LineFormat::K8sAudit,
+        path.to_str().unwrap(),
+        &tables,
+        Some(&query),
+    )
+    .unwrap();
+    assert_eq!(some.reports[0].events, 39_998);
+    assert_eq!(some.store.len(), all.store.select(&query).len());
+    // Every fourth line is mallory's, but for the bad line 35,001.
+    assert_eq!(some.store.len(), 9_999);
+    std::fs::remove_dir_all(&dir).ok();
+}

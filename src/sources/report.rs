@@ -49,6 +49,14 @@ impl SkipReport {
     pub fn is_empty(&self) -> bool {
         self.skipped == 0
     }
+
+    /// The samples of a piece read on its own are numbered from its start: from the
+    /// input's, with the lines before the piece added.
+    pub fn offset_lines(&mut self, lines_before: usize) {
+        for s in &mut self.samples {
+            s.line += lines_before;
+        }
+    }
 }
 
 impl fmt::Display for SkipSample {
