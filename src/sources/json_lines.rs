@@ -14,13 +14,30 @@ pub enum Record {
     Ignored,
 }
 
-/// Reads every line of `reader` through `to_event`. Blank lines, and the `[`, `]` and
-/// trailing commas of a JSON array written one element a line (older `sysdig -j`), are not
-/// records. A read error part-way keeps what was read and is returned beside it.
+/// Reads every line of `reader` as a JSON object, through `to_event`. Blank lines, and the
+/// `[`, `]` and trailing commas of a JSON array written one element a line (older
+/// `sysdig -j`), are not records. A read error part-way keeps what was read and is returned
+/// beside it.
 pub fn parse(
-    mut reader: impl BufRead,
+    reader: impl BufRead,
     not_json_hint: &str,
     mut to_event: impl FnMut(&Value, &str) -> Result<Record, String>,
+) -> (Parsed, Option<std::io::Error>) {
+    parse_records(reader, |record| {
+        let value: Value = serde_json::from_str(record)
+            .map_err(|e| format!("not JSON ({e}){not_json_hint}"))?;
+        if !value.is_object() {
+            return Err("not a JSON object".into());
+        }
+        to_event(&value, record)
+    })
+}
+
+/// Like [`parse`], handing each record's text to `to_event`, which parses it its own way
+/// (borrowed, without a JSON tree, for the busiest inputs).
+pub fn parse_records(
+    mut reader: impl BufRead,
+    mut to_event: impl FnMut(&str) -> Result<Record, String>,
 ) -> (Parsed, Option<std::io::Error>) {
     let mut parsed = Parsed::default();
     let mut buf = Vec::new();
@@ -47,20 +64,7 @@ pub fn parse(
         if record.is_empty() || record == "[" || record == "]" {
             continue;
         }
-        let value: Value = match serde_json::from_str(record) {
-            Ok(v) => v,
-            Err(e) => {
-                parsed
-                    .skipped
-                    .skip(line_no, format!("not JSON ({e}){not_json_hint}"), record);
-                continue;
-            }
-        };
-        if !value.is_object() {
-            parsed.skipped.skip(line_no, "not a JSON object", record);
-            continue;
-        }
-        match to_event(&value, record) {
+        match to_event(record) {
             Ok(Record::Event(e)) => parsed.events.push(*e),
             Ok(Record::Ignored) => parsed.ignored += 1,
             Err(reason) => parsed.skipped.skip(line_no, reason, record),
