@@ -24,8 +24,8 @@ pub fn parse(
     mut to_event: impl FnMut(&Value, &str) -> Result<Record, String>,
 ) -> (Parsed, Option<std::io::Error>) {
     parse_records(reader, |record| {
-        let value: Value = serde_json::from_str(record)
-            .map_err(|e| format!("not JSON ({e}){not_json_hint}"))?;
+        let value: Value =
+            serde_json::from_str(record).map_err(|e| format!("not JSON ({e}){not_json_hint}"))?;
         if !value.is_object() {
             return Err("not a JSON object".into());
         }

@@ -45,8 +45,9 @@ fn syscall_event(
     let ts = ["evt.rawtime", "evt.outputtime", "evt.datetime", "evt.time"]
         .iter()
         .find_map(|name| match fields.get(name)? {
-            Field::Str(s) => Timestamp::parse_rfc3339(s)
-                .or_else(|| s.trim().parse::<i64>().ok().map(Timestamp)),
+            Field::Str(s) => {
+                Timestamp::parse_rfc3339(s).or_else(|| s.trim().parse::<i64>().ok().map(Timestamp))
+            }
             f => f.int().map(Timestamp),
         })
         .ok_or("no usable time (`evt.rawtime`, `evt.outputtime`)")?;
@@ -57,7 +58,10 @@ fn syscall_event(
     };
     let info = text(fields, "evt.info").or_else(|| text(fields, "evt.args"));
     let mut message = String::with_capacity(64);
-    for part in [text(fields, "evt.dir"), Some(kind), info].into_iter().flatten() {
+    for part in [text(fields, "evt.dir"), Some(kind), info]
+        .into_iter()
+        .flatten()
+    {
         if !message.is_empty() {
             message.push(' ');
         }
