@@ -10,7 +10,7 @@ use std::path::PathBuf;
 #[command(
     name = "casefile",
     version,
-    about = "Live incident forensics in the terminal: one timeline over Falco, Loki, Elasticsearch and Prometheus",
+    about = "Live incident forensics in the terminal: one timeline over Falco, Loki, Elasticsearch, Prometheus, Wazuh, Sysdig, Kubernetes audit, Alertmanager, Zabbix and Grafana",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {

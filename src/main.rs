@@ -164,7 +164,7 @@ fn main() -> ExitCode {
         }
         None => {
             if cli.sources.is_empty() && config(&cli.sources).0.sources.is_empty() {
-                eprintln!("casefile: no sources given.\nTry the built-in incident:  casefile demo\nOr read Falco alerts:       casefile --falco /var/log/falco/events.json\nSee `casefile --help` for every source.");
+                eprintln!("casefile: no sources given.\nTry the built-in incident:  casefile demo\nOr read Falco alerts:       casefile --falco /var/log/falco/events.json\nOr Wazuh and audit logs:    casefile --wazuh alerts.json --k8s-audit audit.log\nSee `casefile --help` for every source.");
                 return ExitCode::from(2);
             }
             tui(&cli.sources, &cli.filters, &cli.ui, None)
