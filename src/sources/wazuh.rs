@@ -142,6 +142,28 @@ mod tests {
     }
 
     #[test]
+    fn deleted_and_added_files_are_titled_by_their_path() {
+        for (id, description, event) in [
+            ("553", "File deleted.", "deleted"),
+            ("554", "File added to the system.", "added"),
+        ] {
+            let doc = serde_json::json!({
+                "timestamp": "2026-11-20T13:04:52.417+0000",
+                "rule": {"level": 7, "id": id, "description": description, "groups": ["ossec", "syscheck"]},
+                "agent": {"id": "003", "name": "bastion-1"},
+                "syscheck": {"path": "/etc/cron.d/x", "event": event, "mode": "realtime"},
+                "full_log": format!("File '/etc/cron.d/x' {event}")
+            });
+            let e = alert_event(&doc, "{}", SourceKind::Wazuh, "w", &EntityTable::wazuh()).unwrap();
+            let want = format!("{}: /etc/cron.d/x", description.trim_end_matches('.'));
+            assert_eq!(e.title, want);
+            assert_eq!(e.severity, Severity::Warning);
+            assert!(e.entities.contains(crate::model::EntityKey::Rule, id));
+            assert!(e.process.is_none());
+        }
+    }
+
+    #[test]
     fn not_an_alert_is_named() {
         let doc: Value = serde_json::from_str(r#"{"timestamp":"2020-01-01T00:00:00Z"}"#).unwrap();
         let err = alert_event(&doc, "", SourceKind::Wazuh, "w", &EntityTable::wazuh());
