@@ -150,7 +150,12 @@ pub fn k8s_audit_lines(data: &[u8]) {
 
 pub fn alertmanager_alerts(data: &[u8]) {
     let table = EntityTable::alertmanager();
-    if let Ok(parsed) = crate::sources::alertmanager::parse_alerts(&text(data), "am", &table) {
+    if let Ok(parsed) = crate::sources::alertmanager::parse_alerts(
+        &text(data),
+        "am",
+        &table,
+        crate::model::TimeRange::ALL,
+    ) {
         check_parsed(&parsed);
     }
 }

@@ -1,12 +1,11 @@
 //! Alertmanager: the alerts it holds (`GET /api/v2/alerts`), each a firing-alert event at the
 //! time it started, with its labels as entities.
 
-use super::http::{FetchError, HttpClient};
+use super::http::HttpClient;
 use super::json_path::text;
 use super::mapping::EntityTable;
-use super::task::SourceMessage;
+use super::present::Failed;
 use super::{Parsed, SourceError};
-use crate::load::SourceReport;
 use crate::model::{
     Entities, EntityKey, Event, EventKind, Severity, SourceKind, TimeRange, Timestamp,
 };
@@ -14,11 +13,13 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// Parses a `/api/v2/alerts` answer: a JSON array of alerts. Each raw record is the alert's
-/// exact bytes in the answer.
+/// exact bytes in the answer. Kept are the alerts of `window`: started before its end, not
+/// ended before its start.
 pub fn parse_alerts(
     body: &str,
     source_name: &str,
     table: &EntityTable,
+    window: TimeRange,
 ) -> Result<Parsed, SourceError> {
     let alerts: Vec<&RawValue> = serde_json::from_str(body).map_err(|e| {
         SourceError::Malformed(format!(
@@ -29,14 +30,23 @@ pub fn parse_alerts(
     let mut parsed = Parsed::default();
     for (i, raw) in alerts.into_iter().enumerate() {
         match alert_event(raw.get(), source_name, table) {
-            Ok(e) => parsed.events.push(e),
+            Ok((e, ends)) => {
+                if e.ts <= window.end && ends.is_none_or(|end| end >= window.start) {
+                    parsed.events.push(e);
+                }
+            }
             Err(reason) => parsed.skipped.skip(i + 1, reason, raw.get()),
         }
     }
     Ok(parsed)
 }
 
-fn alert_event(raw: &str, source_name: &str, table: &EntityTable) -> Result<Event, String> {
+/// An alert's event, and when it ends (`endsAt`).
+fn alert_event(
+    raw: &str,
+    source_name: &str,
+    table: &EntityTable,
+) -> Result<(Event, Option<Timestamp>), String> {
     let alert: Value = serde_json::from_str(raw).map_err(|e| format!("not JSON ({e})"))?;
     let labels = alert
         .get("labels")
@@ -74,7 +84,8 @@ fn alert_event(raw: &str, source_name: &str, table: &EntityTable) -> Result<Even
             .filter_map(|r| text(r, "name"))
             .map(|r| format!("receiver:{r}")),
     );
-    Ok(Event {
+    let ends = text(&alert, "endsAt").and_then(|s| Timestamp::parse_rfc3339(&s));
+    let event = Event {
         ts,
         source: SourceKind::Alertmanager,
         source_name: source_name.to_string(),
@@ -88,7 +99,8 @@ fn alert_event(raw: &str, source_name: &str, table: &EntityTable) -> Result<Even
         process: None,
         tags,
         raw: raw.to_string(),
-    })
+    };
+    Ok((event, ends))
 }
 
 /// Alertmanager severities are free text: the usual words, and the ones teams use
@@ -104,50 +116,15 @@ fn severity(s: &str) -> Severity {
     })
 }
 
-/// Asks for the alerts once. Alertmanager keeps only the present (active, silenced and
-/// inhibited alerts, and resolved ones until they expire), so the window only decides which
-/// are kept: those that started before its end and had not ended before its start.
-pub async fn run(
+/// Asks for the alerts. Alertmanager keeps only the present (active, silenced and inhibited
+/// alerts, and resolved ones until they expire), so the window only decides which are kept.
+pub async fn fetch(
     client: &HttpClient,
     window: TimeRange,
     table: &EntityTable,
-    source: usize,
-    report: &mut SourceReport,
-    send: &(dyn Fn(SourceMessage) -> bool + Sync),
-) {
-    let name = client.endpoint().name.clone();
-    let body = match client.get("/api/v2/alerts", &[]).await {
-        Ok(b) => b,
-        Err(FetchError::Cancelled) => {
-            report.cancelled = true;
-            return;
-        }
-        Err(e) => {
-            report.error = Some(e.to_string());
-            return;
-        }
-    };
-    match parse_alerts(&body, &name, table) {
-        Ok(parsed) => {
-            let events: Vec<Event> = parsed
-                .events
-                .into_iter()
-                .filter(|e| e.ts <= window.end && !ended_before(&e.raw, window.start))
-                .collect();
-            report.events += events.len();
-            report.skipped.merge(parsed.skipped);
-            send(SourceMessage::Batch { source, events });
-        }
-        Err(e) => report.error = Some(e.to_string()),
-    }
-}
-
-fn ended_before(raw: &str, start: Timestamp) -> bool {
-    serde_json::from_str::<Value>(raw)
-        .ok()
-        .and_then(|a| text(&a, "endsAt"))
-        .and_then(|s| Timestamp::parse_rfc3339(&s))
-        .is_some_and(|end| end < start)
+) -> Result<Parsed, Failed> {
+    let body = client.get("/api/v2/alerts", &[]).await?;
+    Ok(parse_alerts(&body, &client.endpoint().name, table, window)?)
 }
 
 #[cfg(test)]
@@ -171,12 +148,19 @@ mod tests {
 
     #[test]
     fn not_a_list_and_alerts_without_names_are_reported() {
-        let err = parse_alerts("{\"error\":1}", "am", &EntityTable::alertmanager()).unwrap_err();
+        let err = parse_alerts(
+            "{\"error\":1}",
+            "am",
+            &EntityTable::alertmanager(),
+            TimeRange::ALL,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("not a list of alerts"), "{err}");
         let p = parse_alerts(
             "[{\"labels\":{}},{\"startsAt\":\"x\",\"labels\":{\"alertname\":\"A\"}},3]",
             "am",
             &EntityTable::alertmanager(),
+            TimeRange::ALL,
         )
         .unwrap();
         let reasons: Vec<&str> = p

@@ -6,9 +6,8 @@
 use super::http::{FetchError, HttpClient};
 use super::json_path::{int, text, texts};
 use super::mapping::EntityTable;
-use super::task::SourceMessage;
+use super::present::Failed;
 use super::{Parsed, SourceError};
-use crate::load::SourceReport;
 use crate::model::{
     Entities, EntityKey, Event, EventKind, Severity, SourceKind, TimeRange, Timestamp,
 };
@@ -21,19 +20,14 @@ pub fn parse_annotations(
     source_name: &str,
     table: &EntityTable,
 ) -> Result<Parsed, SourceError> {
-    let items: Vec<&RawValue> = serde_json::from_str(body).map_err(|e| {
-        let message = serde_json::from_str::<Value>(body)
-            .ok()
-            .and_then(|v| text(&v, "message"));
-        match message {
-            // Grafana's errors are `{"message": "…"}`.
+    let items: Vec<&RawValue> =
+        serde_json::from_str(body).map_err(|e| match grafana_says(body) {
             Some(m) => SourceError::Server(m),
             None => SourceError::Malformed(format!(
                 "Grafana answer is not a list of annotations ({e}): {}",
                 body.chars().take(200).collect::<String>()
             )),
-        }
-    })?;
+        })?;
     let mut parsed = Parsed::default();
     for (i, raw) in items.into_iter().enumerate() {
         match annotation(raw.get(), source_name, table) {
@@ -99,45 +93,35 @@ fn annotation(raw: &str, source_name: &str, table: &EntityTable) -> Result<Event
     })
 }
 
-/// Reads the window's annotations, `budget` at most (Grafana's `limit`).
-pub async fn run(
+/// Reads the window's annotations, `limit` at most. Grafana's errors are `{"message": "…"}`:
+/// its words are reported, not the JSON around them.
+pub async fn fetch(
     client: &HttpClient,
     window: TimeRange,
-    budget: usize,
+    limit: usize,
     table: &EntityTable,
-    source: usize,
-    report: &mut SourceReport,
-    send: &(dyn Fn(SourceMessage) -> bool + Sync),
-) {
-    let name = client.endpoint().name.clone();
+) -> Result<Parsed, Failed> {
     let params = [
         ("from", (window.start.0 / 1_000_000).to_string()),
         ("to", (window.end.0 / 1_000_000).to_string()),
-        ("limit", budget.to_string()),
+        ("limit", limit.to_string()),
     ];
-    match client.get("/api/annotations", &params).await {
-        Ok(body) => match parse_annotations(&body, &name, table) {
-            Ok(parsed) => {
-                report.events += parsed.events.len();
-                report.skipped.merge(parsed.skipped);
-                send(SourceMessage::Batch {
-                    source,
-                    events: parsed.events,
-                });
-            }
-            Err(e) => report.error = Some(e.to_string()),
-        },
-        Err(FetchError::Cancelled) => report.cancelled = true,
+    let body = match client.get("/api/annotations", &params).await {
+        Ok(body) => body,
         Err(FetchError::Status { code, body }) => {
-            // Grafana's errors are `{"message": "…"}`: its words, not the JSON around them.
-            let said = serde_json::from_str::<Value>(&body)
-                .ok()
-                .and_then(|v| text(&v, "message"));
-            report.error = Some(match said {
+            return Err(Failed::Said(match grafana_says(&body) {
                 Some(m) => format!("HTTP {code}: {}", crate::sanitize::line(&m)),
                 None => FetchError::Status { code, body }.to_string(),
-            });
+            }))
         }
-        Err(e) => report.error = Some(e.to_string()),
-    }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(parse_annotations(&body, &client.endpoint().name, table)?)
+}
+
+/// The `message` of a Grafana error answer.
+fn grafana_says(body: &str) -> Option<String> {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| text(&v, "message"))
 }

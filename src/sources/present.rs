@@ -2,19 +2,41 @@
 //! problems, Grafana's annotations. Read once for a closed window; while the TUI follows an
 //! open one, asked again every [`POLL_EVERY`], and only what is new reaches the store.
 
-use super::http::HttpClient;
+use super::http::{FetchError, HttpClient};
 use super::spec::SourceSpec;
 use super::task::{Cancel, SourceMessage};
-use super::{alertmanager, grafana, zabbix, EntityTables};
+use super::{alertmanager, grafana, zabbix, EntityTables, SourceError};
 use crate::load::SourceReport;
 use crate::model::{TimeRange, Timestamp};
 use std::collections::HashSet;
 use std::hash::BuildHasher;
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// How often a followed source is asked again.
 pub const POLL_EVERY: Duration = Duration::from_secs(30);
+
+/// Why a source gave nothing this time.
+#[derive(Debug)]
+pub enum Failed {
+    Cancelled,
+    /// The server's or the transport's words.
+    Said(String),
+}
+
+impl From<FetchError> for Failed {
+    fn from(e: FetchError) -> Failed {
+        match e {
+            FetchError::Cancelled => Failed::Cancelled,
+            e => Failed::Said(e.to_string()),
+        }
+    }
+}
+
+impl From<SourceError> for Failed {
+    fn from(e: SourceError) -> Failed {
+        Failed::Said(e.to_string())
+    }
+}
 
 /// Reads the window; with `follow: Some(every)`, keeps asking that often until cancelled, the
 /// window's end moving to the present each time. Records already sent (the same raw bytes)
@@ -33,60 +55,51 @@ pub async fn run(
     send: &(dyn Fn(SourceMessage) -> bool + Sync),
 ) {
     let hasher = foldhash::fast::RandomState::default();
-    let seen: Mutex<HashSet<u64>> = Mutex::new(HashSet::new());
-    // Only new records go on: the same alert, asked again, is not stored twice.
-    let only_new = |msg: SourceMessage| match msg {
-        SourceMessage::Batch { source, mut events } => {
-            let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
-            events.retain(|e| seen.insert(hasher.hash_one(&e.raw)));
-            events.is_empty() || send(SourceMessage::Batch { source, events })
-        }
-        other => send(other),
-    };
+    let mut seen: HashSet<u64> = HashSet::new();
     let mut window = window;
     loop {
-        report.error = None;
-        report.events = 0;
-        match spec {
-            SourceSpec::Alertmanager { .. } => {
-                alertmanager::run(
-                    client,
-                    window,
-                    &tables.alertmanager,
-                    source,
-                    report,
-                    &only_new,
-                )
-                .await
-            }
-            SourceSpec::Zabbix { .. } => {
-                zabbix::run(
-                    client,
-                    window,
-                    budget,
-                    &tables.zabbix,
-                    source,
-                    report,
-                    &only_new,
-                )
-                .await
-            }
-            SourceSpec::Grafana { .. } => {
-                grafana::run(
-                    client,
-                    window,
-                    budget,
-                    &tables.grafana,
-                    source,
-                    report,
-                    &only_new,
-                )
-                .await
-            }
+        // Zabbix and Grafana answer with at most `budget`; Alertmanager with all it holds.
+        let (answer, limited) = match spec {
+            SourceSpec::Alertmanager { .. } => (
+                alertmanager::fetch(client, window, &tables.alertmanager).await,
+                false,
+            ),
+            SourceSpec::Zabbix { .. } => (
+                zabbix::fetch(client, window, budget, &tables.zabbix).await,
+                true,
+            ),
+            SourceSpec::Grafana { .. } => (
+                grafana::fetch(client, window, budget, &tables.grafana).await,
+                true,
+            ),
             _ => return,
+        };
+        report.error = None;
+        match answer {
+            Ok(mut parsed) => {
+                if limited && parsed.events.len() >= budget {
+                    report.error = Some(format!(
+                        "the window holds more than {budget} events; the newest {budget} were read"
+                    ));
+                }
+                // What this answer could not use (the same records come back on every ask).
+                report.skipped = parsed.skipped;
+                // Only new records go on: the same alert, asked again, is not stored twice.
+                parsed
+                    .events
+                    .retain(|e| seen.insert(hasher.hash_one(&e.raw)));
+                report.events = seen.len();
+                if !parsed.events.is_empty() {
+                    send(SourceMessage::Batch {
+                        source,
+                        events: parsed.events,
+                    });
+                }
+            }
+            Err(Failed::Cancelled) => report.cancelled = true,
+            Err(Failed::Said(m)) => report.error = Some(m),
         }
-        report.events = seen.lock().map(|s| s.len()).unwrap_or(report.events);
-        let Some(every) = follow.filter(|_| !cancel.is_cancelled()) else {
+        let Some(every) = follow.filter(|_| !cancel.is_cancelled() && !report.cancelled) else {
             return;
         };
         if !report.live {

@@ -6,9 +6,8 @@
 use super::http::{FetchError, HttpClient};
 use super::json_path::{int, text};
 use super::mapping::EntityTable;
-use super::task::SourceMessage;
+use super::present::Failed;
 use super::{Parsed, SourceError};
-use crate::load::SourceReport;
 use crate::model::{Entities, EntityKey, Event, EventKind, Severity, SourceKind, TimeRange};
 use reqwest::Method;
 use serde_json::value::RawValue;
@@ -174,66 +173,29 @@ async fn call(client: &HttpClient, method: &str, params: Value) -> Result<String
         .await
 }
 
-/// Reads the window's trigger events, newest `budget` at most.
-pub async fn run(
+/// Reads the window's trigger events, the newest `limit` at most, with the still-open
+/// problems marked.
+pub async fn fetch(
     client: &HttpClient,
     window: TimeRange,
-    budget: usize,
+    limit: usize,
     table: &EntityTable,
-    source: usize,
-    report: &mut SourceReport,
-    send: &(dyn Fn(SourceMessage) -> bool + Sync),
-) {
-    let name = client.endpoint().name.clone();
+) -> Result<Parsed, Failed> {
     let (from, till) = (window.start.0 / 1_000_000_000, window.end.0 / 1_000_000_000);
     let trigger_events = json!({"source": 0, "object": 0, "time_from": from, "time_till": till});
     let mut problems = trigger_events.clone();
     problems["output"] = json!(["eventid"]);
     problems["recent"] = json!(false);
-    let open = match call(client, "problem.get", problems).await {
-        Ok(body) => match parse_problem_ids(&body) {
-            Ok(ids) => ids,
-            Err(e) => {
-                report.error = Some(e.to_string());
-                return;
-            }
-        },
-        Err(FetchError::Cancelled) => {
-            report.cancelled = true;
-            return;
-        }
-        Err(e) => {
-            report.error = Some(e.to_string());
-            return;
-        }
-    };
+    let open = parse_problem_ids(&call(client, "problem.get", problems).await?)?;
     let mut params = trigger_events;
     params["output"] = json!("extend");
     params["selectHosts"] = json!(["host", "name"]);
     params["selectTags"] = json!("extend");
     params["sortfield"] = json!(["clock", "eventid"]);
     params["sortorder"] = json!("DESC");
-    params["limit"] = json!(budget);
-    match call(client, "event.get", params).await {
-        Ok(body) => match parse_events(&body, &name, table, &open) {
-            Ok(parsed) => {
-                if parsed.events.len() >= budget {
-                    report.error = Some(format!(
-                        "the window holds more than {budget} events; the newest {budget} were read"
-                    ));
-                }
-                report.events += parsed.events.len();
-                report.skipped.merge(parsed.skipped);
-                send(SourceMessage::Batch {
-                    source,
-                    events: parsed.events,
-                });
-            }
-            Err(e) => report.error = Some(e.to_string()),
-        },
-        Err(FetchError::Cancelled) => report.cancelled = true,
-        Err(e) => report.error = Some(e.to_string()),
-    }
+    params["limit"] = json!(limit);
+    let body = call(client, "event.get", params).await?;
+    Ok(parse_events(&body, &client.endpoint().name, table, &open)?)
 }
 
 #[cfg(test)]
