@@ -47,8 +47,7 @@ pub fn follow(
     let name = report.name.clone();
     let mut reading: Option<Reading> = None;
     let mut live = false;
-    // What the loop was last told, so an idle file sends nothing.
-    let mut sent: Option<(usize, usize, Option<String>)> = None;
+    let mut sent: Option<Told> = None;
     let mut buf = vec![0u8; 1 << 20];
     while !cancel.is_cancelled() {
         let Some(r) = reading.as_mut() else {
@@ -66,14 +65,7 @@ pub fn follow(
                 }
                 Err(e) => {
                     report.error = Some(format!("waiting for {}: {e}", path.display()));
-                    let now = (report.events, report.skipped.skipped, report.error.clone());
-                    if sent.as_ref() != Some(&now) {
-                        send(SourceMessage::Update {
-                            source,
-                            report: report.clone(),
-                        });
-                        sent = Some(now);
-                    }
+                    tell_if_changed(report, &mut sent, source, send);
                     std::thread::sleep(POLL);
                 }
             }
@@ -107,14 +99,7 @@ pub fn follow(
             report.live = true;
             send(SourceMessage::Live { source });
         }
-        let now = (report.events, report.skipped.skipped, report.error.clone());
-        if sent.as_ref() != Some(&now) {
-            send(SourceMessage::Update {
-                source,
-                report: report.clone(),
-            });
-            sent = Some(now);
-        }
+        tell_if_changed(report, &mut sent, source, send);
         // The file's change time with everything read: taken from the open file after the
         // read came back empty, so a write since shows as growth, never as a rewrite.
         if let Ok(m) = r.file.metadata() {
@@ -154,6 +139,25 @@ pub fn follow(
                 reading = None;
             }
         }
+    }
+}
+
+/// What the loop was last told of the report, so an idle file sends nothing.
+type Told = (usize, usize, Option<String>);
+
+fn tell_if_changed(
+    report: &SourceReport,
+    sent: &mut Option<Told>,
+    source: usize,
+    send: &(dyn Fn(SourceMessage) -> bool + Sync),
+) {
+    let now = (report.events, report.skipped.skipped, report.error.clone());
+    if sent.as_ref() != Some(&now) {
+        send(SourceMessage::Update {
+            source,
+            report: report.clone(),
+        });
+        *sent = Some(now);
     }
 }
 

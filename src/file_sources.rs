@@ -236,10 +236,7 @@ pub fn spawn(
             crate::file_follow::follow(&path, format, &tables, source, &cancel, &mut report, &send)
         });
         if let Err(panic) = outcome {
-            report.error = Some(format!(
-                "internal error, this source stopped: {}",
-                crate::sanitize::line(&panic)
-            ));
+            report.error = Some(crate::sources::task::stopped_by_panic(&panic));
         }
         report.progress = None;
         report.live = false;

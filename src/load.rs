@@ -380,10 +380,7 @@ pub fn spawn_falco_file(
                 )
             });
             if let Err(panic) = outcome {
-                report.error = Some(format!(
-                    "internal error, this source stopped: {}",
-                    crate::sanitize::line(&panic)
-                ));
+                report.error = Some(crate::sources::task::stopped_by_panic(&panic));
             }
             report.progress = None;
             report.live = false;
@@ -420,10 +417,7 @@ pub fn spawn_falco_file(
         let (stats, err) = match outcome {
             Ok(done) => done,
             Err(panic) => {
-                report.error = Some(format!(
-                    "internal error, this source stopped: {}",
-                    crate::sanitize::line(&panic)
-                ));
+                report.error = Some(crate::sources::task::stopped_by_panic(&panic));
                 (falco::LineStats::default(), None)
             }
         };

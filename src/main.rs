@@ -110,8 +110,9 @@ fn main() -> ExitCode {
             })
         }
         Some(Command::Link(args)) => {
-            let settings = config(&args.sources).0.links;
-            let tables = config(&args.sources).0.entity_tables().unwrap_or_default();
+            let read = config(&args.sources).0;
+            let tables = read.entity_tables().unwrap_or_default();
+            let settings = read.links;
             headless(&args.sources, &args.filters, |loaded, query, _| {
                 let kind = match args.target {
                     casefile::cli::LinkTarget::Grafana => {

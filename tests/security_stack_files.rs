@@ -397,7 +397,8 @@ fn audit_line(who: &str, s: u32) -> String {
 }
 
 #[test]
-fn a_followed_audit_log_gives_each_line_once_across_partial_writes_rotation_and_truncation() {
+fn a_followed_audit_log_gives_each_line_once_across_partial_writes_rotation_truncation_and_deletion(
+) {
     use casefile::file_sources::LineFormat;
     use casefile::load::SourceReport;
     use casefile::sources::task::{Cancel, SourceMessage};
@@ -478,9 +479,14 @@ fn a_followed_audit_log_gives_each_line_once_across_partial_writes_rotation_and_
     std::thread::sleep(Duration::from_millis(600));
     std::fs::write(&path, audit_line("f", 6)).unwrap();
     assert_eq!(collect_until(6), ["a", "b", "c", "d", "e", "f"]);
+    // Deleted, then written again: waited for, then read from its start.
+    std::fs::remove_file(&path).unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    std::fs::write(&path, audit_line("g", 7)).unwrap();
+    assert_eq!(collect_until(7), ["a", "b", "c", "d", "e", "f", "g"]);
     cancel.cancel();
     let report = worker.join().unwrap();
-    assert_eq!(report.events, 6);
+    assert_eq!(report.events, 7);
     assert_eq!(report.skipped.skipped, 1);
     // The bad line is named by its number in the file.
     assert_eq!(report.skipped.samples[0].line, 4);

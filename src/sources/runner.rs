@@ -181,10 +181,7 @@ pub fn spawn(
             })
         });
         if let Err(panic) = outcome {
-            report.error = Some(format!(
-                "internal error, this source stopped: {}",
-                crate::sanitize::line(&panic)
-            ));
+            report.error = Some(crate::sources::task::stopped_by_panic(&panic));
         }
         report.progress = None;
         report.cancelled |= cancel.is_cancelled();

@@ -40,6 +40,14 @@ pub enum SourceMessage {
     Finished { source: usize, report: SourceReport },
 }
 
+/// A source's error after its task panicked (the panic's message, sanitized).
+pub fn stopped_by_panic(panic: &str) -> String {
+    format!(
+        "internal error, this source stopped: {}",
+        crate::sanitize::line(panic)
+    )
+}
+
 /// Runs a task's body, turning a panic into its message: a bug in one source must end that
 /// source with an error, not the program (and never print over the screen).
 pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
