@@ -48,6 +48,10 @@ pub enum Command {
     Tree(TreeArgs),
     /// Attack chains found by the rules (rules/chains.toml, or chains.toml in the config dir).
     Chains(ChainsArgs),
+    /// Live alerts as JSON lines on stdout, one per alert or update, de-duplicated: files are
+    /// followed, stdin read to its end, Loki tailed (rules/alerts.toml, alerts.toml in the
+    /// config dir, or --rules FILE). Ends on SIGINT or SIGTERM, or when every source has.
+    Watch(WatchArgs),
     /// Write a case bundle: the chosen events, series, sources and queries, chains, with a
     /// SHA-256 for every member (BUNDLE.md). Secrets are redacted first.
     Export(ExportArgs),
@@ -77,6 +81,28 @@ pub enum Command {
         #[command(flatten)]
         ui: UiArgs,
     },
+    /// The post-incident timeline of a case bundle, checked first: summary, metrics,
+    /// entities, chains, marked events and the bundle's SHA-256, as Markdown or one
+    /// self-contained HTML page.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[arg(value_name = "CASE.casefile")]
+    pub path: PathBuf,
+    /// Where to write the report (default: stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// `md` (Markdown, readable in any repository viewer) or `html` (one page, plots inline).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -353,6 +379,9 @@ pub struct UiArgs {
     /// Keymap name (`default`, `vim`, or one in the config directory's keymaps/).
     #[arg(long, value_name = "NAME")]
     pub keymap: Option<String>,
+    /// Start with every event a row of its own (`Z` folds repeated events again).
+    #[arg(long)]
+    pub no_fold: bool,
 }
 
 #[derive(Debug, Args)]
@@ -392,6 +421,17 @@ pub enum LinkTarget {
 }
 
 #[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub sources: SourceArgs,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    /// Alert rules to use instead of the built-in ones (the format of rules/alerts.toml).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct TreeArgs {
     #[command(flatten)]
     pub sources: SourceArgs,
@@ -411,6 +451,10 @@ pub struct QueryArgs {
     /// Print only the number of matching records, alone on stdout.
     #[arg(long)]
     pub count: bool,
+    /// Fold repeated events into one record with a count, first and last time, a sparkline
+    /// and the values that vary (rules/fold.toml); each metric series is one record.
+    #[arg(long)]
+    pub fold: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

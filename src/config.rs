@@ -42,6 +42,10 @@ pub struct Config {
     /// Up to how many events the TUI finds the attack chains again on its own whenever data
     /// arrives; above it, only when `C` is pressed.
     pub chains_auto_limit: Option<usize>,
+    /// Whether the TUI starts with repeated events folded (default: yes).
+    pub fold: Option<bool>,
+    /// Ring the terminal bell when a live alert is raised (default: no).
+    pub bell: Option<bool>,
     /// A key from `casefile keygen`: bundles exported from the TUI (`e`) are signed with it.
     pub sign_key: Option<PathBuf>,
     #[serde(default)]

@@ -1,8 +1,10 @@
 //! casefile: live incident forensics in the terminal.
 
+pub mod alerts;
 pub mod app;
 pub mod bundle;
 pub mod case_links;
+pub mod case_metrics;
 pub mod cli;
 pub mod config;
 pub mod config_sources;
@@ -10,11 +12,13 @@ pub mod correlate;
 pub mod demo;
 pub mod file_follow;
 pub mod file_sources;
+pub mod fold;
 pub mod fuzzing;
 pub mod headless;
 pub mod links;
 pub mod load;
 pub mod model;
+pub mod report;
 pub mod sanitize;
 pub mod sources;
 pub mod store;

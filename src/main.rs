@@ -95,6 +95,7 @@ fn main() -> ExitCode {
                 Ok(())
             })
         }
+        Some(Command::Watch(args)) => watch(args),
         Some(Command::Export(args)) => {
             headless(&args.sources, &args.filters, |loaded, query, positions| {
                 let summary = casefile::headless::case::export_bundle(
@@ -163,6 +164,12 @@ fn main() -> ExitCode {
             };
             tui(&sources, &FilterArgs::default(), ui, *speed)
         }
+        Some(Command::Report(args)) => casefile::report::run(args).map(|text| {
+            if let Some(text) = text {
+                say_raw!("{text}");
+            }
+            ExitCode::SUCCESS
+        }),
         None => {
             if cli.sources.is_empty() && config(&cli.sources).0.sources.is_empty() {
                 eprintln!("casefile: no sources given.\nTry the built-in incident:  casefile demo\nOr read Falco alerts:       casefile --falco /var/log/falco/events.json\nOr Wazuh and audit logs:    casefile --wazuh alerts.json --k8s-audit audit.log\nSee `casefile --help` for every source.");
@@ -326,10 +333,67 @@ fn user_rules(file: &str) -> Option<(String, String)> {
 
 /// The chain rules: the user's `chains.toml` in the config directory replaces the built-in.
 fn chain_rules() -> Result<casefile::correlate::chains::Rules, String> {
-    match user_rules("chains.toml") {
-        Some((label, text)) => casefile::correlate::chains::Rules::parse(&label, &text),
-        None => Ok(casefile::correlate::chains::Rules::default_rules()),
+    casefile::correlate::chains::Rules::user_or_default()
+}
+
+/// `casefile watch`: the sources live, the alert rules over what arrives, one JSON line per
+/// alert or update. Exit 3 when a source failed, as `query`.
+fn watch(args: &casefile::cli::WatchArgs) -> Result<ExitCode, String> {
+    use casefile::alerts::{watch, AlertEngine, AlertRules, ChainSet};
+    // Filters are checked before any source is read: a typo must not wait for stdin.
+    let query = args.filters.to_query(Timestamp::now())?;
+    if args.filters.search.is_some() {
+        return Err("watch counts what its rules match, so it takes no --search: give the text in a rule (`where = { text = \"…\" }`)".into());
     }
+    let sources = &args.sources;
+    let config = config(sources).0;
+    if sources.is_empty() && config.sources.is_empty() {
+        return Err("no sources given (use --demo, --falco PATH|-, --falco-listen ADDR, --wazuh, --sysdig, --k8s-audit, --loki, --es or --prom, or [[sources]] in the config file)".into());
+    }
+    if sources.stdin_readers() > 1 {
+        return Err("stdin (`-`) can be read only once: give one input as `-`".into());
+    }
+    let specs = live_specs(sources, &config)?;
+    let rules = match &args.rules {
+        Some(path) => AlertRules::read(path)?,
+        None => AlertRules::load(casefile::cli::config_dir().as_deref())?,
+    };
+    let chains = match user_rules("chains.toml") {
+        Some((label, text)) => ChainSet::parse(&label, &text)?,
+        None => ChainSet::built_in(),
+    };
+    let tables = config.entity_tables().unwrap_or_default();
+    let (ingest, broken) = ingest_rules();
+    if let Some(first) = broken.into_iter().next() {
+        return Err(first);
+    }
+    let (loaded, _) = first_sources(sources, ingest, &tables)?;
+    let mut engine = AlertEngine::new(rules, chains);
+    engine.set_filter(Some(query.clone()));
+    let inputs = watch::WatchInputs {
+        loaded,
+        falco: sources.falco.clone(),
+        line_files: sources
+            .line_files()
+            .into_iter()
+            .map(|(format, path)| (format, path.to_string()))
+            .collect(),
+        falco_listen: sources.falco_listen.clone(),
+        specs,
+        // Live backends read the window, then follow what comes (Loki's tail).
+        options: runner::RunOptions {
+            window: runner::resolve_window(query.window, Timestamp::now()),
+            follow: true,
+            budget: config.budget.unwrap_or(runner::DEFAULT_BUDGET),
+        },
+        tables,
+    };
+    let ended = watch::run(inputs, engine, &mut std::io::stdout())?;
+    Ok(if ended.failed {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The sources read at once, before any task starts: a bundle (first, so its records keep
@@ -411,6 +475,7 @@ fn tui(
     let query = filters.to_query(Timestamp::now())?;
     let (config, config_warning) = config(sources);
     let specs = live_specs(sources, &config)?;
+    let has_live_backends = !specs.is_empty();
     let tables = config.entity_tables().unwrap_or_default();
     // A broken rules file is a notice in the TUI (the built-in rules run instead).
     let (rules, rules_broken) = ingest_rules();
@@ -568,12 +633,49 @@ fn tui(
             Err(e) => app.notice = Some(format!("{e}; exports will not be signed")),
         }
     }
+    // Folding: the user's fold.toml, on unless the flag or the config says otherwise.
+    let fold_on = !ui.no_fold && config.fold.unwrap_or(true);
+    match casefile::fold::FoldRules::load(config_dir.as_deref()) {
+        Ok(rules) => app.set_fold_rules(rules, fold_on),
+        Err(e) => {
+            app.set_fold_rules(casefile::fold::FoldRules::default(), fold_on);
+            app.notice = Some(format!("{e}; folding uses the built-in rules"));
+        }
+    }
+    // Live alerts, where events keep coming: followed files, a receiver, live backends, a
+    // replay in time. What is loaded once (the demo, a bundle) raises none.
+    let live = speed.is_some()
+        || !sources.falco.is_empty()
+        || !sources.line_files().is_empty()
+        || sources.falco_listen.is_some()
+        || has_live_backends;
+    if live {
+        let alert_rules = casefile::alerts::AlertRules::load(config_dir.as_deref());
+        let chain_set = match user_rules("chains.toml") {
+            Some((label, text)) => casefile::alerts::ChainSet::parse(&label, &text),
+            None => Ok(casefile::alerts::ChainSet::built_in()),
+        };
+        match (alert_rules, chain_set) {
+            (Ok(rules), Ok(chains)) => {
+                let engine = casefile::alerts::AlertEngine::new(rules, chains);
+                app.alerts = Some(casefile::app::alerts::AlertState::new(
+                    engine,
+                    config.bell.unwrap_or(false),
+                ));
+            }
+            (Err(e), _) | (_, Err(e)) => app.notice = Some(format!("{e}; no live alerts")),
+        }
+    }
     app.replay = player;
     app.link_settings = config.links.clone();
     app.tables = tables.clone();
     // A replayed bundle's marks, pivots and chains, as the responder left them.
     if let Some(opened) = &case {
         app.restore_case(opened);
+    }
+    // The demo's events keep their recorded times: marks made on it are not a response.
+    if sources.demo {
+        app.marks.origin = casefile::case_metrics::Origin::Demo;
     }
     if let Some(search) = filters.search.clone() {
         app.start_search(search);

@@ -3,7 +3,7 @@
 //! Everything a source returns may have been written by the attacker. Before it is drawn or
 //! printed, every character that a terminal would interpret instead of showing — C0 and C1
 //! controls (so ESC and with it every CSI, OSC and DCS sequence), DEL, bidirectional overrides and
-//! isolates, and invisible zero-width characters — is replaced by a visible escape such as `\x1b`
+//! isolates, invisible zero-width and tag characters — is replaced by a visible escape such as `\x1b`
 //! or `\u{202e}`. The raw record in the store keeps the original bytes.
 
 use std::borrow::Cow;
@@ -24,7 +24,9 @@ pub fn needs_escape(c: char) -> bool {
         // Interlinear annotations and object replacement can reorder what is shown.
         | '\u{fff9}'..='\u{fffb}'
         // Line and paragraph separators break rows like a newline.
-        | '\u{2028}' | '\u{2029}')
+        | '\u{2028}' | '\u{2029}'
+        // Tag characters: invisible, they carry hidden ASCII ("ASCII smuggling").
+        | '\u{e0000}'..='\u{e007f}')
 }
 
 fn push_escape(out: &mut String, c: char) {

@@ -44,6 +44,7 @@ fn demo_bundle() -> (Vec<u8>, casefile::load::Loaded, Vec<u32>) {
                     star: true,
                     tags: vec!["brute".into()],
                     note: "first look".into(),
+                    marked_at: None,
                 },
             ),
             (
@@ -52,10 +53,12 @@ fn demo_bundle() -> (Vec<u8>, casefile::load::Loaded, Vec<u32>) {
                     star: false,
                     tags: vec![],
                     note: "a note".into(),
+                    marked_at: None,
                 },
             ),
         ],
         chains: &chains,
+        origin: Default::default(),
     };
     let (bytes, _) = build(&case, CREATED, &Redactor::default(), &mut |_| true).unwrap();
     (bytes, loaded, positions)
@@ -132,6 +135,7 @@ fn the_same_case_exported_twice_is_byte_identical() {
             history: PivotHistory::default(),
             marks: Vec::new(),
             chains: &[],
+            origin: Default::default(),
         };
         build(&case, CREATED, &Redactor::default(), &mut |_| true)
             .unwrap()
@@ -724,6 +728,7 @@ fn an_export_stops_when_a_raw_record_cannot_be_read_back() {
             history: PivotHistory::default(),
             marks: Vec::new(),
             chains: &[],
+            origin: Default::default(),
         };
         build(&case, CREATED, &Redactor::default(), &mut |_| true).map(|(b, _)| b)
     };

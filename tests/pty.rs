@@ -101,8 +101,15 @@ struct Tui {
 }
 
 impl Tui {
+    /// The demo with every event a row of its own: these tests walk particular events (the
+    /// search's matches, the marked one); folding has its own test below.
     fn demo(cols: u16, rows: u16) -> Tui {
-        Tui::spawn(TempDir::new("demo"), &[OsStr::new("demo")], cols, rows)
+        Tui::spawn(
+            TempDir::new("demo"),
+            &[OsStr::new("demo"), OsStr::new("--no-fold")],
+            cols,
+            rows,
+        )
     }
 
     fn spawn(home: TempDir, args: &[&OsStr], cols: u16, rows: u16) -> Tui {
@@ -931,7 +938,7 @@ fn no_color_selects_the_monochrome_theme() {
 
     let mut plain = Tui::spawn_with_env(
         TempDir::new("nocolor"),
-        &[OsStr::new("demo")],
+        &[OsStr::new("demo"), OsStr::new("--no-fold")],
         &[("NO_COLOR", "1")],
         100,
         30,
@@ -978,6 +985,7 @@ fn the_demo_plays_live_in_the_real_binary_and_its_speed_changes() {
         TempDir::new("live"),
         &[
             OsStr::new("demo"),
+            OsStr::new("--no-fold"),
             OsStr::new("--live"),
             OsStr::new("--speed"),
             OsStr::new("60"),
@@ -1294,7 +1302,7 @@ fn y_copies_a_grafana_link_over_ssh_with_osc_52() {
     .unwrap();
     let mut t = Tui::spawn_with_env(
         home,
-        &[OsStr::new("demo")],
+        &[OsStr::new("demo"), OsStr::new("--no-fold")],
         &[("SSH_TTY", "/dev/pts/9"), ("DISPLAY", ":0")],
         120,
         40,
@@ -1377,4 +1385,52 @@ fn hostile_wazuh_and_kubernetes_audit_text_is_shown_escaped_never_sent_to_the_te
     t.send(ENTER);
     t.wait_for_text("second line\\x1b]0;pwned\\x07");
     quit_and_check_nothing_was_interpreted(t);
+}
+
+#[test]
+fn the_demo_starts_folded_and_z_and_big_z_unfold_in_the_real_binary() {
+    let mut t = Tui::spawn(TempDir::new("fold"), &[OsStr::new("demo")], 100, 30);
+    t.wait_for(
+        "the folded timeline and its count on the status line",
+        |rows| position(rows).is_some() && status_row(rows).contains(" rows"),
+    );
+    let rows = t.rows();
+    let folded_rows = total(&rows);
+    let status = status_row(&rows).to_string();
+    assert!(
+        status.contains(&format!(" · {folded_rows} rows")),
+        "{}",
+        t.dump()
+    );
+    // The first row stands for many events: z unfolds it, and the rows grow.
+    let first = rows[header_index(&rows).unwrap() + 1].clone();
+    let n: usize = first
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix('×'))
+        .and_then(|n| n.replace(',', "").parse().ok())
+        .unwrap_or_else(|| panic!("the first row is folded: {first}"));
+    // The chains are found in the background and their steps then leave their rows: the
+    // count may grow by them while this runs, never shrink.
+    let number = |s: &str| s.replace(',', "").parse::<usize>().unwrap();
+    let before = number(&folded_rows);
+    t.send("z");
+    t.wait_for("the first row unfolded", |rows| {
+        position(rows).is_some_and(|(_, of)| number(&of) >= before + n - 1)
+            && status_row(rows).contains(&format!(" · {} rows", position(rows).unwrap().1))
+    });
+    t.send("z");
+    t.wait_for("folded again", |rows| {
+        position(rows).is_some_and(|(_, of)| number(&of) < before + n - 1)
+    });
+    // Z: every event a row, as many as the status line counts.
+    t.send("Z");
+    t.wait_for("every event a row", |rows| {
+        !status_row(rows).contains(" rows")
+            && position(rows).is_some_and(|(_, of)| {
+                status_row(rows)
+                    .trim_end()
+                    .ends_with(&format!("{of} events"))
+            })
+    });
+    t.quit();
 }

@@ -44,6 +44,13 @@ fn keys(app: &mut App, keys: &str) {
     }
 }
 
+/// Lets the background work finish (the chains found, whose steps folding keeps apart).
+fn settle(app: &mut App) {
+    while app.busy() {
+        app.tick();
+    }
+}
+
 fn render(app: &App) -> Buffer {
     let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
     terminal.draw(|f| casefile::ui::draw(f, app)).unwrap();
@@ -242,7 +249,7 @@ fn marks_star_annotate_and_filter() {
     keys(&mut app, "/\x1bM");
     assert_eq!(app.timeline.shown.len(), 1);
     keys(&mut app, "M");
-    assert!(app.timeline.shown.len() > 1000);
+    assert!(app.timeline.events().len() > 1000);
 }
 
 #[test]
@@ -586,4 +593,97 @@ fn a_wazuh_file_change_shows_its_message_line_by_line() {
         "{screen}"
     );
     assert!(!screen.contains("\\nMode"), "{screen}");
+}
+
+#[test]
+fn repeated_events_fold_into_one_row_and_z_unfolds_them() {
+    let mut app = demo_app((80, 24), "dark");
+    settle(&mut app);
+    let events = app.timeline.events().len();
+    let rows = app.timeline.shown.len();
+    assert!(rows * 10 < events, "{rows} rows for {events} events");
+    // Select the brute force: the folded row of the attacker's failed logins.
+    let brute = app
+        .timeline
+        .shown
+        .iter()
+        .position(|&p| {
+            app.fold
+                .folded_at(p)
+                .is_some_and(|g| g.members.len() > 3_000)
+                && app
+                    .data
+                    .store
+                    .get(p)
+                    .is_some_and(|e| e.title().starts_with("sshd:"))
+        })
+        .expect("one row stands for the brute force");
+    keys(&mut app, &"j".repeat(brute));
+    let buf = render(&app);
+    insta::assert_snapshot!("narrow_folded_brute_force", text(&buf));
+    screenshot("demo-folded-80x24", &buf);
+    let screen = text(&buf);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("SSH login failures"))
+        .expect("the row names its signal");
+    assert!(row.contains("×3,"), "{row}");
+    assert!(
+        screen.contains(&format!("6,047 events · {rows} rows")),
+        "{screen}"
+    );
+    // Its detail says what it stands for.
+    keys(&mut app, "\n");
+    let detail = text(&render(&app));
+    assert!(detail.contains(" events 12:58:"), "{detail}");
+    assert!(detail.contains("z unfolds"), "{detail}");
+    keys(&mut app, "\x1b");
+    // z unfolds it: every failed login is a row, and the selection stays on the first.
+    let n = app
+        .fold
+        .folded_at(app.timeline.shown[brute])
+        .unwrap()
+        .members
+        .len();
+    let chosen = app.timeline.selected_pos();
+    keys(&mut app, "z");
+    assert_eq!(app.timeline.shown.len(), rows + n - 1);
+    assert_eq!(app.timeline.selected_pos(), chosen);
+    let unfolded = text(&render(&app));
+    assert!(unfolded.contains("┆ sshd: "), "{unfolded}");
+    // From one of its events, z folds them again, onto the folded row.
+    keys(&mut app, "jjj");
+    keys(&mut app, "z");
+    assert_eq!(app.timeline.shown.len(), rows);
+    assert_eq!(app.timeline.selected_pos(), chosen);
+    // Z shows every event; Z again folds.
+    keys(&mut app, "Z");
+    assert_eq!(app.timeline.shown.len(), events);
+    keys(&mut app, "Z");
+    assert_eq!(app.timeline.shown.len(), rows);
+}
+
+#[test]
+fn a_starred_event_is_never_folded_away() {
+    let mut app = demo_app((120, 40), "dark");
+    settle(&mut app);
+    let rows = app.timeline.shown.len();
+    // Unfold the brute force, star one of its later events, fold again: it stays a row.
+    let brute = app
+        .timeline
+        .shown
+        .iter()
+        .position(|&p| {
+            app.fold
+                .folded_at(p)
+                .is_some_and(|g| g.members.len() > 3_000)
+        })
+        .unwrap();
+    keys(&mut app, &"j".repeat(brute));
+    keys(&mut app, "zjjjjm");
+    let starred = app.timeline.selected_pos();
+    keys(&mut app, "z");
+    assert_eq!(app.timeline.shown.len(), rows + 1);
+    assert!(app.timeline.shown.iter().any(|&p| Some(p) == starred));
+    assert!(text(&render(&app)).contains("★ "));
 }

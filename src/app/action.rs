@@ -57,6 +57,10 @@ pub enum Action {
     ScrubForward,
     CopyGrafanaLink,
     CopyKibanaLink,
+    FoldToggle,
+    FoldAll,
+    Alerts,
+    CaseMetrics,
 }
 
 /// `(action, name in keymap files, what it does)`.
@@ -244,6 +248,26 @@ pub const REGISTRY: &[(Action, &str, &str)] = &[
         Action::CopyKibanaLink,
         "copy_kibana_link",
         "Copy a Kibana Discover link for the pivot and window",
+    ),
+    (
+        Action::FoldToggle,
+        "fold_toggle",
+        "Unfold the selected row of repeated events, or fold them again",
+    ),
+    (
+        Action::FoldAll,
+        "fold_all",
+        "Fold repeated events into one row each, or show every event",
+    ),
+    (
+        Action::Alerts,
+        "alerts",
+        "List the alerts raised (Enter pivots on one's group; again: close)",
+    ),
+    (
+        Action::CaseMetrics,
+        "case_metrics",
+        "Show the case metrics: time to detect, triage, export; counts (again: close)",
     ),
 ];
 

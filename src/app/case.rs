@@ -20,9 +20,15 @@ impl App {
                     star: m.star,
                     tags: m.tags.clone(),
                     note: m.note.clone(),
+                    marked_at: m
+                        .marked_at
+                        .as_deref()
+                        .and_then(crate::model::Timestamp::parse_rfc3339),
                 },
             );
         }
+        // Marks made from now on are the review's, long after the events.
+        self.marks.origin = crate::case_metrics::Origin::of_bundle(&opened.manifest);
         let store = &self.data.store;
         let chains: Vec<Chain> = opened
             .chains
@@ -88,6 +94,7 @@ impl App {
             history,
             marks,
             chains: &self.chains.found,
+            origin: self.marks.origin,
         };
         match super::export::start(&path, &case, &self.redactor, self.signer.clone()) {
             Ok(state) => self.export = Some(state),
@@ -117,7 +124,7 @@ impl App {
         let positions = if all {
             self.data.store.select(&Query::default())
         } else {
-            self.timeline.shown.clone()
+            self.timeline.events().to_vec()
         };
         let (steps, at) = self.history.steps();
         let history = PivotHistory {

@@ -1,7 +1,9 @@
-//! Analyst marks: a star, tags and a note on an event, kept for the session (and, later, in
-//! the case bundle). Keyed by the event's arrival number, which survives late events moving
-//! its position.
+//! Analyst marks: a star, tags and a note on an event, kept for the session and in the case
+//! bundle, with the time each was made (for the case metrics' time to triage). Keyed by the
+//! event's arrival number, which survives late events moving its position.
 
+use crate::case_metrics::Origin;
+use crate::model::Timestamp;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -9,9 +11,13 @@ pub struct Mark {
     pub star: bool,
     pub tags: Vec<String>,
     pub note: String,
+    /// When the mark was first made (a star, a tag or a note), by the analyst's clock. Kept
+    /// while the mark is edited; `None` for a mark from a bundle that did not record it.
+    pub marked_at: Option<Timestamp>,
 }
 
 impl Mark {
+    /// Nothing marked (the time alone is no mark).
     pub fn is_empty(&self) -> bool {
         !self.star && self.tags.is_empty() && self.note.is_empty()
     }
@@ -20,6 +26,9 @@ impl Mark {
 #[derive(Debug, Clone, Default)]
 pub struct Marks {
     by_id: BTreeMap<u32, Mark>,
+    /// Where the events being marked come from: marks on the demo or on a replayed bundle
+    /// are made long after the events, and the case metrics say so.
+    pub origin: Origin,
 }
 
 impl Marks {
@@ -27,17 +36,31 @@ impl Marks {
         self.by_id.get(&id)
     }
 
+    /// Stars the event (again: unstars it), now.
     pub fn toggle_star(&mut self, id: u32) -> bool {
+        self.toggle_star_at(id, Timestamp::now())
+    }
+
+    /// Stars the event (again: unstars it); a new mark is made at `at`.
+    pub fn toggle_star_at(&mut self, id: u32, at: Timestamp) -> bool {
         let m = self.by_id.entry(id).or_default();
         m.star = !m.star;
         let now = m.star;
+        m.marked_at.get_or_insert(at);
         self.forget_if_empty(id);
         now
     }
 
-    /// Sets the note from what the analyst typed: `#words` become tags, the rest is the note.
+    /// Sets the note from what the analyst typed, now.
     pub fn set_note(&mut self, id: u32, text: &str) {
+        self.set_note_at(id, text, Timestamp::now())
+    }
+
+    /// Sets the note from what the analyst typed: `#words` become tags, the rest is the note.
+    /// A new mark is made at `at`.
+    pub fn set_note_at(&mut self, id: u32, text: &str, at: Timestamp) {
         let m = self.by_id.entry(id).or_default();
+        m.marked_at.get_or_insert(at);
         m.tags = text
             .split_whitespace()
             .filter_map(|w| w.strip_prefix('#'))
@@ -116,5 +139,23 @@ mod tests {
         assert_eq!(m.len(), 1, "the note keeps the mark");
         m.set_note(7, "");
         assert!(m.is_empty(), "nothing left: forgotten");
+    }
+
+    #[test]
+    fn a_mark_keeps_the_time_it_was_first_made() {
+        let mut m = Marks::default();
+        m.toggle_star_at(3, Timestamp(100));
+        m.set_note_at(3, "seen #brute", Timestamp(200));
+        assert_eq!(m.get(3).unwrap().marked_at, Some(Timestamp(100)));
+        m.toggle_star_at(3, Timestamp(300));
+        assert_eq!(m.get(3).unwrap().marked_at, Some(Timestamp(100)), "edited");
+        m.set_note_at(3, "", Timestamp(400));
+        assert!(m.get(3).is_none());
+        // Made again after it was gone: a new mark.
+        m.set_note_at(3, "back", Timestamp(500));
+        assert_eq!(m.get(3).unwrap().marked_at, Some(Timestamp(500)));
+        // Removing a note that was never there makes no mark.
+        m.set_note_at(4, "", Timestamp(600));
+        assert!(m.get(4).is_none());
     }
 }

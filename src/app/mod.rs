@@ -2,6 +2,7 @@
 //! reads this state; the terminal loop lives in `run.rs`.
 
 pub mod action;
+pub mod alerts;
 mod case;
 mod category_filter;
 pub mod chains;
@@ -9,6 +10,7 @@ mod copy_link;
 pub mod correlated;
 mod detail;
 pub mod export;
+pub mod fold;
 mod history;
 mod live;
 pub mod marks;
@@ -58,6 +60,14 @@ pub enum Overlay {
     Chains {
         cursor: usize,
     },
+    /// The alerts raised, with a cursor on one.
+    Alerts {
+        cursor: usize,
+    },
+    /// The case metrics (`ui::case_metrics`), scrolled down this many lines.
+    CaseMetrics {
+        scroll: u16,
+    },
 }
 
 /// Everything the screen shows. Each part is its own small state; this only ties them together.
@@ -71,12 +81,18 @@ pub struct App {
     /// The time axis shared by the histogram and metric strips.
     pub axis: Option<TimeRange>,
     pub timeline: TimelineState,
+    /// Repeated events folded into one row each.
+    pub fold: fold::FoldState,
     pub search: SearchState,
     pub detail: DetailState,
     pub tree: TreeState,
     pub correlated: correlated::CorrelatedState,
     pub marks: marks::Marks,
     pub chains: chains::ChainState,
+    /// The alert rules over what live sources send (`None` for what is loaded once).
+    pub alerts: Option<alerts::AlertState>,
+    /// The case metrics, computed when `S` opens them (never while drawing).
+    pub case_metrics: Option<crate::case_metrics::CaseMetrics>,
     /// An export being asked for, built or written.
     pub export: Option<export::ExportState>,
     /// A bundle or the demo playing in time: its speed and clock.
@@ -146,12 +162,15 @@ impl App {
             window: query.window,
             axis: None,
             timeline: TimelineState::default(),
+            fold: fold::FoldState::new(Default::default(), true),
             search: SearchState::default(),
             detail: DetailState::default(),
             tree: TreeState::default(),
             correlated: correlated::CorrelatedState::default(),
             marks: marks::Marks::default(),
             chains: chains::ChainState::default(),
+            alerts: None,
+            case_metrics: None,
             export: None,
             replay: None,
             signer: None,
@@ -221,11 +240,21 @@ impl App {
         self.search.job = None;
         // The chains' steps are positions too: found again after the next refilter.
         self.chains.positions_moved();
+        self.fold.positions_moved();
     }
 
     /// Recomputes the view after the pivot or window changed.
     fn refilter(&mut self) {
         self.stale = false;
+        // New events: the alert rules look at them first (a raised alert is told, never
+        // moving the selection or the focus).
+        if let Some(told) = self
+            .alerts
+            .as_mut()
+            .and_then(|a| a.observe(&self.data.store))
+        {
+            self.notice = Some(told);
+        }
         self.last_refilter = Instant::now();
         self.axis = self.data.store.time_span().map(|span| {
             if self.window.is_all() {
@@ -255,20 +284,50 @@ impl App {
             Some(job) => job.results().to_vec(),
             None => self.base.clone(),
         };
+        let store = &self.data.store;
+        let mut marked: Vec<u32> = self.marks.ids().filter_map(|id| store.pos_of(id)).collect();
+        marked.sort_unstable();
         if self.marked_only {
-            let store = &self.data.store;
-            let mut marked: Vec<u32> = self.marks.ids().filter_map(|id| store.pos_of(id)).collect();
-            marked.sort_unstable();
             shown.retain(|p| marked.binary_search(p).is_ok());
         }
+        // Folding never hides a chain step or a marked event: each stays a row of its own.
+        if self.fold.pending(store) {
+            self.fold.step(store);
+        }
+        let mut never = marked;
+        never.extend(
+            self.chains
+                .found
+                .iter()
+                .flat_map(|c| c.steps.iter().map(|s| s.pos)),
+        );
+        never.sort_unstable();
+        let chosen = self.timeline.anchor();
+        let events = shown.clone();
+        let shown = self
+            .fold
+            .apply(store, shown, |p| never.binary_search(&p).is_ok());
+        self.timeline
+            .set_events((shown.len() < events.len()).then_some(events));
+        self.timeline
+            .set_anchor(chosen.map(|p| self.fold.row_of(p)));
         self.timeline.replace(shown);
         self.after_change();
+    }
+
+    /// Sets the folding rules (the user's `fold.toml`) and whether folding starts on.
+    pub fn set_fold_rules(&mut self, rules: crate::fold::FoldRules, enabled: bool) {
+        self.fold = fold::FoldState::new(std::sync::Arc::new(rules), enabled);
+        self.show_current();
     }
 
     fn after_change(&mut self) {
         self.chains.refresh(&self.data.store, false);
         let rows = layout::timeline_rows(self.size);
         self.timeline.scroll_to_selection(rows);
+        let t = &self.timeline;
+        let in_view = &t.shown[t.offset.min(t.shown.len())..(t.offset + rows).min(t.shown.len())];
+        self.fold.summarize(&self.data.store, in_view);
         self.detail
             .sync(&self.data.store, self.timeline.selected_pos());
         self.tree
@@ -279,7 +338,7 @@ impl App {
         let query = self.query();
         self.cache.rebuild(
             &self.data,
-            &self.timeline.shown,
+            self.timeline.events(),
             &query,
             self.axis,
             width,
@@ -302,6 +361,12 @@ impl App {
             self.show_current();
             return true;
         }
+        if self.fold.pending(&self.data.store) {
+            if self.fold.step(&self.data.store) {
+                self.show_current();
+            }
+            return true;
+        }
         if self.export.as_ref().is_some_and(|e| e.running()) {
             if let Some(state) = self.export.take() {
                 match export::step(state, &self.data.store) {
@@ -313,6 +378,10 @@ impl App {
         }
         let chains_open = matches!(self.overlay, Some(Overlay::Chains { .. }));
         if self.chains.step(&self.data.store, chains::CHAIN_SLICE) {
+            // The steps found stay rows of their own.
+            if self.fold.enabled && !self.chains.running() {
+                self.show_current();
+            }
             return true;
         }
         // The overlay shows the search's progress.
@@ -321,6 +390,7 @@ impl App {
 
     pub fn busy(&self) -> bool {
         self.search.running()
+            || self.fold.pending(&self.data.store)
             || self.stale
             || self.chains.running()
             || self.export.as_ref().is_some_and(|e| e.running())
@@ -392,7 +462,8 @@ impl App {
     fn context(&self) -> Context {
         if self.export.is_some() {
             Context::Export
-        } else if let Some(Overlay::Chains { .. }) = self.overlay {
+        } else if let Some(Overlay::Chains { .. } | Overlay::Alerts { .. }) = self.overlay {
+            // The alerts list moves and closes with the same keys as the chains list.
             Context::Chains
         } else if self.overlay.is_some() {
             Context::Help
@@ -500,6 +571,10 @@ impl App {
     /// Selects the correlated event under the cursor in the timeline.
     /// Selects the event at `pos` in the timeline, when it is shown; says why not otherwise.
     fn jump_to(&mut self, pos: u32) -> bool {
+        // An event inside a folded row: unfold that row.
+        if self.fold.reveal(pos) {
+            self.show_current();
+        }
         match self.timeline.shown.binary_search(&pos) {
             Ok(i) => {
                 self.timeline.selected = i;
@@ -514,6 +589,26 @@ impl App {
                 false
             }
         }
+    }
+
+    /// Unfolds the selected row of repeated events, or folds the set of the selected event.
+    fn fold_toggle(&mut self) {
+        if !self.fold.enabled {
+            self.notice = Some("folding is off (Z folds repeated events)".into());
+            return;
+        }
+        let Some(pos) = self.timeline.selected_pos() else {
+            return;
+        };
+        self.notice = Some(match self.fold.toggle(pos) {
+            Some((n, true)) => format!(
+                "{} repeated events unfolded (z folds them again)",
+                crate::ui::text::thousands(n)
+            ),
+            Some((n, false)) => format!("{} repeated events folded", crate::ui::text::thousands(n)),
+            None => "this event repeats no other shown event".into(),
+        });
+        self.show_current();
     }
 
     /// Starts editing the first Loki source's query.
@@ -655,6 +750,19 @@ impl App {
                 }
                 _ => {}
             },
+            Action::FoldToggle => self.fold_toggle(),
+            Action::FoldAll => {
+                self.fold.enabled = !self.fold.enabled;
+                self.notice = Some(
+                    if self.fold.enabled {
+                        "repeated events folded (z unfolds a row, Z shows every event)"
+                    } else {
+                        "every event shown (Z folds repeats again)"
+                    }
+                    .into(),
+                );
+                self.show_current();
+            }
             Action::MarkedOnly => {
                 self.marked_only = !self.marked_only;
                 self.notice = Some(if self.marked_only {
@@ -673,6 +781,25 @@ impl App {
                     .sync(&self.data.store, self.timeline.selected_pos());
             }
             Action::JumpTo => match self.overlay {
+                Some(Overlay::Alerts { cursor }) => {
+                    let pivots = self
+                        .alerts
+                        .as_ref()
+                        .and_then(|a| a.list().get(cursor).map(|a| alerts::pivots_of(a)));
+                    match pivots {
+                        Some(p) if !p.is_empty() => {
+                            self.overlay = None;
+                            self.history.push(p);
+                            self.focus = Pane::Timeline;
+                            self.pivot_changed();
+                        }
+                        Some(_) => {
+                            self.notice =
+                                Some("this alert's group has no entity to pivot on".into())
+                        }
+                        None => {}
+                    }
+                }
                 Some(Overlay::Chains { cursor }) => {
                     let selected = self.timeline.selected_pos();
                     let step = self
@@ -710,6 +837,21 @@ impl App {
                 self.overlay = match self.overlay {
                     Some(Overlay::Help { .. }) => None,
                     _ => Some(Overlay::Help { scroll: 0 }),
+                }
+            }
+            Action::CaseMetrics => {
+                self.overlay = match self.overlay {
+                    Some(Overlay::CaseMetrics { .. }) => None,
+                    _ => {
+                        self.case_metrics = Some(crate::ui::case_metrics::for_app(self));
+                        Some(Overlay::CaseMetrics { scroll: 0 })
+                    }
+                }
+            }
+            Action::Alerts => {
+                self.overlay = match self.overlay {
+                    Some(Overlay::Alerts { .. }) => None,
+                    _ => Some(Overlay::Alerts { cursor: 0 }),
                 }
             }
             Action::Chains => {
@@ -811,6 +953,18 @@ impl App {
     }
 
     fn motion(&mut self, action: Action, page: isize) {
+        if let Some(Overlay::Alerts { cursor }) = &mut self.overlay {
+            let n = self.alerts.as_ref().map_or(0, |a| a.list().len());
+            let by = match action {
+                Action::Down => 1,
+                Action::Up => -1,
+                Action::PageDown => 10,
+                Action::PageUp => -10,
+                _ => 0,
+            };
+            *cursor = (*cursor as isize + by).clamp(0, n.saturating_sub(1) as isize) as usize;
+            return;
+        }
         if let Some(Overlay::Chains { cursor }) = &mut self.overlay {
             let steps = self
                 .chains
@@ -826,7 +980,8 @@ impl App {
             *cursor = (*cursor as isize + by).clamp(0, steps.saturating_sub(1) as isize) as usize;
             return;
         }
-        if let Some(Overlay::Help { scroll }) = &mut self.overlay {
+        if let Some(Overlay::Help { scroll } | Overlay::CaseMetrics { scroll }) = &mut self.overlay
+        {
             *scroll = match action {
                 Action::Down => scroll.saturating_add(1),
                 Action::Up => scroll.saturating_sub(1),

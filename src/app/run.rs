@@ -129,6 +129,13 @@ fn event_loop(
         if app.quit {
             return Ok(Ended::Quit);
         }
+        if app.alerts.as_mut().is_some_and(|a| a.take_bell()) {
+            // Between frames, as the clipboard's sequence: BEL alone, which every terminal
+            // takes as the bell.
+            use std::io::Write;
+            let _ = terminal.backend_mut().write_all(b"\x07");
+            let _ = terminal.backend_mut().flush();
+        }
         if let Some(text) = app.clipboard_request.take() {
             // Between frames, so an OSC 52 sequence never lands inside one.
             let outcome = crate::ui::clipboard::copy(&text, terminal.backend_mut());

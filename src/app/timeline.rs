@@ -2,8 +2,11 @@
 /// they are in time order.
 #[derive(Debug, Clone, Default)]
 pub struct TimelineState {
-    /// The events shown: the pivot and window result, narrowed by the search when there is one.
+    /// The rows shown: the pivot and window result, narrowed by the search when there is one,
+    /// with each set of repeated events folded into its first one.
     pub shown: Vec<u32>,
+    /// The events the rows stand for, when folding made fewer rows than events.
+    events: Option<Vec<u32>>,
     pub selected: usize,
     pub offset: usize,
     /// The event the user chose, kept while the shown list is rebuilt (a search streaming in,
@@ -22,6 +25,16 @@ impl TimelineState {
     /// Moves the anchor after the store moved events (late events merged in).
     pub fn set_anchor(&mut self, pos: Option<u32>) {
         self.anchor = pos;
+    }
+
+    /// Every event the rows stand for (the folded ones too), in time order.
+    pub fn events(&self) -> &[u32] {
+        self.events.as_deref().unwrap_or(&self.shown)
+    }
+
+    /// Sets the events the rows stand for; `None` when every event is a row.
+    pub fn set_events(&mut self, events: Option<Vec<u32>>) {
+        self.events = events;
     }
 
     pub fn selected_pos(&self) -> Option<u32> {

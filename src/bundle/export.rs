@@ -33,6 +33,9 @@ pub struct Case<'a> {
     /// Marks by the position of their event.
     pub marks: Vec<(u32, Mark)>,
     pub chains: &'a [Chain],
+    /// Where the events come from, for the case metrics (the demo's and a replayed bundle's
+    /// events are not the analyst's present).
+    pub origin: crate::case_metrics::Origin,
 }
 
 /// What was written, for the user.
@@ -82,6 +85,11 @@ pub struct ExportJob {
     history: format::PivotHistory,
     marks: Vec<(u32, Mark)>,
     chains: Vec<Chain>,
+    /// The case metrics' counts, over the events as written (redacted).
+    tally: crate::case_metrics::EventTally,
+    /// The times of the chains' steps, by arrival number, for the metrics' alerts.
+    step_times: HashMap<u32, Option<Timestamp>>,
+    origin: crate::case_metrics::Origin,
     created_secs: i64,
     redactor: Redactor,
     signer: Option<ed25519_dalek::SigningKey>,
@@ -97,6 +105,12 @@ impl ExportJob {
     pub fn new(case: &Case, created_secs: i64, redactor: &Redactor) -> ExportJob {
         let store = case.store;
         let id = |pos: &u32| store.id_at(*pos);
+        let step_times = case
+            .chains
+            .iter()
+            .flat_map(|c| &c.steps)
+            .filter_map(|s| Some((id(&s.pos)?, None)))
+            .collect();
         ExportJob {
             ids: case.positions.iter().filter_map(id).collect(),
             done: 0,
@@ -127,6 +141,9 @@ impl ExportJob {
                     Some(c)
                 })
                 .collect(),
+            tally: Default::default(),
+            step_times,
+            origin: case.origin,
             created_secs,
             redactor: redactor.clone(),
             signer: None,
@@ -151,6 +168,10 @@ impl ExportJob {
                 )
             })?;
             self.redactor.event(&mut event, &mut self.redacted);
+            self.tally.add_event(&event);
+            if let Some(t) = self.step_times.get_mut(&id) {
+                *t = Some(event.ts);
+            }
             *self
                 .by_source
                 .entry(event.source.as_str().to_string())
@@ -213,6 +234,7 @@ impl ExportJob {
                     star: m.star,
                     tags: m.tags.clone(),
                     note: self.redactor.text(&m.note, &mut counts),
+                    marked_at: m.marked_at.map(Timestamp::to_rfc3339),
                 };
                 for (rule, n) in counts {
                     *self.redacted.entry(rule).or_default() += n;
@@ -300,6 +322,7 @@ impl ExportJob {
                 by_source: self.by_source.clone(),
             },
             redacted: self.redacted.clone(),
+            metrics: Some(self.metrics(&marks)),
             members: data
                 .iter()
                 .map(|(name, bytes)| MemberEntry {
@@ -330,6 +353,37 @@ impl ExportJob {
         let mut out = Vec::new();
         tar_io::write(&mut out, &members, self.created_secs.max(0) as u64)?;
         Ok((out, manifest))
+    }
+}
+
+impl ExportJob {
+    /// The case metrics of what is written: its events, the chains that go in (as alerts),
+    /// the marks that go in, and this export's time.
+    fn metrics(&self, marks: &[MarkRecord]) -> crate::case_metrics::CaseMetrics {
+        use crate::case_metrics::{alerts, CaseMetrics, Inputs};
+        let optional = alerts::OptionalSteps::current();
+        let alerts = self
+            .chains
+            .iter()
+            .filter_map(|c| {
+                let steps = c
+                    .steps
+                    .iter()
+                    .map(|s| Some((s.name.as_str(), (*self.step_times.get(&s.pos)?)?)))
+                    .collect::<Option<Vec<_>>>()?;
+                alerts::from_steps(&c.rule, steps, optional)
+            })
+            .collect();
+        CaseMetrics::compute(&Inputs {
+            events: self.tally.clone(),
+            alerts,
+            marks: marks
+                .iter()
+                .map(|m| m.marked_at.as_deref().and_then(Timestamp::parse_rfc3339))
+                .collect(),
+            exported_at: Some(Timestamp(self.created_secs.saturating_mul(1_000_000_000))),
+            origin: self.origin,
+        })
     }
 }
 

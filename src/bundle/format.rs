@@ -52,6 +52,10 @@ pub struct Manifest {
     pub counts: Counts,
     /// What redaction removed, by rule: counts, never values.
     pub redacted: BTreeMap<String, u64>,
+    /// How fast the response went (time to detect, triage, export) and the events by
+    /// category, source and severity. Absent in bundles written before casefile kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<crate::case_metrics::CaseMetrics>,
     /// Every data member, in archive order, with its size and SHA-256.
     pub members: Vec<MemberEntry>,
 }

@@ -114,6 +114,31 @@ fn events(text: &[u8], expected: u64, decode: bool) -> Result<Vec<Event>, Refusa
     Ok(out)
 }
 
+/// Only the manifest of a bundle, checked against `manifest.json.sha256` (the layout is
+/// checked, no data member is read): what a re-export needs to know of the bundle it reads.
+pub fn manifest_of(path: &Path) -> Result<Manifest, Refusal> {
+    let mut file = std::fs::File::open(path).map_err(|e| Refusal {
+        member: None,
+        reason: format!("cannot read {}: {e}", path.display()),
+    })?;
+    let members = tar_io::scan(&mut file)?;
+    let manifest_bytes = tar_io::read_member(&mut file, &members[0])?;
+    let sum = tar_io::read_member(&mut file, &members[1])?;
+    let expected = format!(
+        "{}  {}\n",
+        format::sha256_hex(&manifest_bytes),
+        format::MANIFEST
+    );
+    if sum != expected.as_bytes() {
+        return Err(refuse(
+            format::MANIFEST,
+            "does not match manifest.json.sha256 (one of the two was changed)",
+        ));
+    }
+    serde_json::from_slice(&manifest_bytes)
+        .map_err(|e| refuse(format::MANIFEST, format!("is not a bundle manifest ({e})")))
+}
+
 /// Every check a bundle must pass; the decoded content when it does.
 pub fn check(path: &Path) -> Result<Opened, Refusal> {
     let mut file = std::fs::File::open(path).map_err(|e| Refusal {

@@ -223,6 +223,10 @@ pub struct MarkRecord {
     pub star: bool,
     pub tags: Vec<String>,
     pub note: String,
+    /// When the analyst made the mark (RFC 3339, nanoseconds): the analyst's clock, recorded
+    /// as data. Absent in bundles written before casefile kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marked_at: Option<String>,
 }
 
 /// A chain found, its steps by sequence number.

@@ -104,6 +104,17 @@ impl Rules {
     pub fn default_rules() -> Rules {
         Rules::parse("rules/chains.toml (built in)", DEFAULT_RULES).unwrap_or(Rules(Vec::new()))
     }
+
+    /// The user's `chains.toml` in the config directory, which replaces the built-in rules.
+    pub fn user_or_default() -> Result<Rules, String> {
+        let Some(path) = crate::cli::config_dir().map(|d| d.join("chains.toml")) else {
+            return Ok(Rules::default_rules());
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Rules::parse(&path.display().to_string(), &text),
+            Err(_) => Ok(Rules::default_rules()),
+        }
+    }
 }
 
 /// One step of a found chain: the event that made it (the last of a group for `at_least`),

@@ -4,6 +4,7 @@ use crate::bundle::export::{self, Case};
 use crate::bundle::format::{PivotHistory, Selection};
 use crate::bundle::open;
 use crate::bundle::redact::Redactor;
+use crate::case_metrics::Origin;
 use crate::cli::ExportArgs;
 use crate::correlate::chains::{self, Rules};
 use crate::load::Loaded;
@@ -40,9 +41,23 @@ pub fn export_bundle(
         },
         marks: Vec::new(),
         chains: &found,
+        origin: origin(&args.sources)?,
     };
     let written = export::export(&case, path, redactor, signer)?;
     Ok(summary(path, written.bytes, &written.manifest))
+}
+
+/// Where the exported events come from, for the case metrics: the demo, a bundle (its first
+/// export is the response's), or the sources, live.
+fn origin(sources: &crate::cli::SourceArgs) -> Result<Origin, String> {
+    Ok(if sources.demo {
+        Origin::Demo
+    } else if let Some(path) = &sources.bundle {
+        let manifest = open::manifest_of(path).map_err(|r| format!("{}: {r}", path.display()))?;
+        Origin::of_bundle(&manifest)
+    } else {
+        Origin::Live
+    })
 }
 
 fn summary(path: &Path, bytes: u64, m: &crate::bundle::format::Manifest) -> String {

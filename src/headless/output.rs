@@ -132,17 +132,29 @@ pub fn metric_json_line(series: &Series, ts: Timestamp, value: f64) -> String {
     terminal_safe_json(serde_json::to_string(&line).unwrap_or_default())
 }
 
+/// A JSON line with one more field at its end (`"fold":{…}`), escaped as the line is.
+pub fn json_line_with(line: String, name: &str, value: &impl Serialize) -> String {
+    let Some(open) = line.strip_suffix('}') else {
+        return line;
+    };
+    let value = terminal_safe_json(serde_json::to_string(value).unwrap_or_default());
+    format!("{open},\"{name}\":{value}}}")
+}
+
 /// JSON whose strings carry no character a terminal would act on: serde_json already escapes
-/// C0 controls; this also escapes DEL, C1 controls, bidi controls and invisible characters.
-/// The result parses to the same values.
-fn terminal_safe_json(json: String) -> String {
+/// C0 controls; this also escapes DEL, C1 controls, bidi controls and invisible characters
+/// (above U+FFFF as a surrogate pair, as JSON writes them). The result parses to the same
+/// values.
+pub(crate) fn terminal_safe_json(json: String) -> String {
     if !json.chars().any(crate::sanitize::needs_escape) {
         return json;
     }
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
         if crate::sanitize::needs_escape(c) {
-            out.push_str(&format!("\\u{:04x}", c as u32));
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
         } else {
             out.push(c);
         }
@@ -191,6 +203,13 @@ mod tests {
             serde_json::to_string(&serde_json::json!({"m": "a\u{202e}b\u{9b}c\u{7f}"})).unwrap();
         let safe = terminal_safe_json(json.clone());
         assert_eq!(safe, r#"{"m":"a\u202eb\u009bc\u007f"}"#);
+        // A tag character (invisible, above U+FFFF) is a surrogate pair.
+        let json = serde_json::to_string(&serde_json::json!({"m": "x\u{e0041}"})).unwrap();
+        let safe = terminal_safe_json(json.clone());
+        assert_eq!(safe, r#"{"m":"x\udb40\udc41"}"#);
+        let a: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let b: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(a, b);
         let a: serde_json::Value = serde_json::from_str(&json).unwrap();
         let b: serde_json::Value = serde_json::from_str(&safe).unwrap();
         assert_eq!(a, b);

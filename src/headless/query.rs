@@ -36,7 +36,26 @@ pub fn run(args: &QueryArgs, query: &Query, loaded: &Loaded) -> Result<bool, Str
 
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let written = if args.count {
+    let fold_rules = if args.fold {
+        Some(std::sync::Arc::new(crate::fold::FoldRules::load(
+            crate::cli::config_dir().as_deref(),
+        )?))
+    } else {
+        None
+    };
+    let written = if let Some(rules) = fold_rules {
+        if args.count {
+            let mut series: Vec<*const crate::model::Series> =
+                samples.iter().map(|(_, s, _)| *s as *const _).collect();
+            series.sort_unstable();
+            series.dedup();
+            let series = series.len();
+            let n = super::fold_output::count(store, rules, &positions, series);
+            writeln!(out, "{n}")
+        } else {
+            super::fold_output::write(&mut out, args.format, loaded, rules, &positions, &samples)
+        }
+    } else if args.count {
         writeln!(out, "{}", positions.len() + samples.len())
     } else {
         write_records(&mut out, args.format, loaded, &positions, &samples)

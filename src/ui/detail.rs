@@ -54,6 +54,35 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, bordered: bool) {
         width,
     ));
     lines.push(field("title", e.title()));
+    // A folded row: what it stands for, then the first event's detail.
+    if let Some(s) = app
+        .detail
+        .pos
+        .filter(|&p| app.fold.folded_at(p).is_some())
+        .and_then(|p| app.fold.summary(p))
+    {
+        lines.push(field(
+            "folded",
+            &format!(
+                "{} events {} → {} ({}) · z unfolds",
+                text::thousands(s.count),
+                s.first.clock_millis(),
+                s.last.clock_millis(),
+                crate::model::human_duration(s.last.nanos() - s.first.nanos())
+            ),
+        ));
+        for v in &s.varying {
+            let more = v.distinct - v.values.len();
+            let mut list = v.values.join(", ");
+            if more > 0 {
+                list.push_str(&format!(" +{more}"));
+            }
+            lines.push(field(
+                v.key.as_str(),
+                &format!("{} values: {list}", text::thousands(v.distinct)),
+            ));
+        }
+    }
     // The analyst's own marks (typed here, but shown sanitized like everything else).
     if let Some(m) = app
         .detail

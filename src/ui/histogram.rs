@@ -26,7 +26,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let floor = (rows - 1 - row) * 8;
         let mut spans = Vec::with_capacity(hist.buckets.len() + 1);
         let label = match row {
-            0 => super::text::count_of(app.timeline.shown.len(), "event"),
+            0 => super::text::count_of(app.timeline.events().len(), "event"),
             _ => String::new(),
         };
         spans.push(Span::styled(

@@ -1,6 +1,8 @@
 //! Drawing. Every function here reads the app's state and writes to the frame; none of them
 //! mutates state or does I/O.
 
+mod alerts;
+pub mod case_metrics;
 pub mod chains;
 pub mod clipboard;
 pub mod color_depth;
@@ -79,6 +81,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if let Some(Overlay::Chains { cursor }) = app.overlay {
         chains::draw(frame, app, cursor);
     }
+    if let Some(Overlay::Alerts { cursor }) = app.overlay {
+        alerts::draw(frame, app, cursor);
+    }
+    if let Some(Overlay::CaseMetrics { scroll }) = app.overlay {
+        case_metrics::draw(frame, app, scroll);
+    }
     if let Some(Overlay::Help { scroll }) = app.overlay {
         help::draw(frame, app, scroll);
     }
@@ -124,7 +132,10 @@ fn draw_tabs(frame: &mut Frame, area: ratatui::layout::Rect, app: &App) {
     let line = Line::from(vec![
         Span::raw(" "),
         Span::styled(
-            format!("Timeline ({})", text::thousands(app.timeline.shown.len())),
+            format!(
+                "Timeline ({})",
+                text::thousands(app.timeline.events().len())
+            ),
             style_for(Pane::Timeline),
         ),
         Span::styled(" │ ", t.get("ui.border")),

@@ -25,7 +25,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             format!(
                 "the {} events shown",
-                text::thousands(app.timeline.shown.len())
+                text::thousands(app.timeline.events().len())
             )
         };
         let hint = format!(
@@ -141,7 +141,7 @@ fn right_side(app: &App) -> String {
     if let Some(p) = app.export.as_ref().and_then(|e| e.progress()) {
         parts.push(format!("exporting {p}% (Esc stops)"));
     }
-    let shown = app.timeline.shown.len();
+    let shown = app.timeline.events().len();
     let total = app.data.store.len();
     if shown == total {
         parts.push(text::count_of(total, "event").trim_start().to_string());
@@ -150,6 +150,18 @@ fn right_side(app: &App) -> String {
             "{} of {}",
             text::thousands(shown),
             text::thousands(total)
+        ));
+    }
+    if let Some(a) = app.alerts.as_ref().filter(|a| a.raised() > 0) {
+        parts.push(format!(
+            "⚑ {} (A)",
+            text::count_of(a.raised(), "alert").trim_start()
+        ));
+    }
+    if app.timeline.shown.len() < shown {
+        parts.push(format!(
+            "{} rows",
+            text::thousands(app.timeline.shown.len())
         ));
     }
     let left_behind: u64 = app.data.reports.iter().filter_map(|r| r.not_loaded).sum();

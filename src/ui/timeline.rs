@@ -80,7 +80,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             .and_then(|id| app.marks.get(id));
         let pos = app.timeline.shown[i];
         let in_chain = chain_steps.binary_search(&pos).is_ok();
-        let mut line = row(app, &e, width, selected, focused, mark);
+        let mut line = match app.fold.folded_at(pos) {
+            Some(group) => {
+                let count = group.members.len();
+                folded_row(app, &e, pos, count, width, selected, focused)
+            }
+            None => row(app, &e, pos, width, selected, focused, mark),
+        };
         if in_chain {
             let at = if with_category { 4 } else { 3 };
             line.spans
@@ -91,16 +97,72 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn row(
+/// A row standing for a set of repeated events: `×3,813 ▂▅█▇▅▃▂▁ SSH login failures · user
+/// support, oracle +14 · →13:04:07`, at the first event's time and the most severe one's level.
+fn folded_row(
     app: &App,
     e: &EventRef,
+    pos: u32,
+    count: usize,
     width: usize,
     selected: bool,
     focused: bool,
-    mark: Option<&crate::app::marks::Mark>,
 ) -> Line<'static> {
     let t = &app.theme;
-    let base = if selected {
+    let base = row_base(app, selected, focused);
+    let summary = app.fold.summary(pos);
+    let severity = summary.map_or(e.severity(), |s| s.severity);
+    let mut spans = vec![
+        Span::styled(
+            format!("{} ", e.ts().clock_millis()),
+            t.get("ui.time").patch(base),
+        ),
+        Span::styled(
+            format!("{:<5} ", e.source().short()),
+            t.source(e.source()).patch(base),
+        ),
+        Span::styled(
+            format!("{} ", severity.short()),
+            t.severity(severity).patch(base),
+        ),
+    ];
+    let mut room = width.saturating_sub(PREFIX);
+    if width >= CATEGORY_FROM {
+        spans.push(Span::styled(
+            format!("{:<5} ", category_cell(e)),
+            t.get("ui.label").patch(base),
+        ));
+        room = room.saturating_sub(CATEGORY);
+    }
+    let badge = format!("×{} ", text::thousands(count));
+    let cells = if width >= 100 { 8 } else { 4 };
+    let spark = summary
+        .map(|s| format!("{} ", s.sparkline(cells)))
+        .unwrap_or_default();
+    let mut label = app.fold.signal_name(e).unwrap_or_else(|| summary_text(e));
+    if let Some(s) = summary {
+        if let Some(v) = s.varying_text(2) {
+            label.push_str(" · ");
+            label.push_str(&v);
+        }
+        label.push_str(&format!(" · →{}", s.last.clock_millis()));
+    }
+    for (part, style) in [(badge, "ui.title"), (spark, "ui.label")] {
+        let part = text::fit(&part, room);
+        room = room.saturating_sub(unicode_width::UnicodeWidthStr::width(part.as_str()));
+        spans.push(Span::styled(part, t.get(style).patch(base)));
+    }
+    let (body, used) = text::untrusted(&label, room, t.get("ui").patch(base), t.get("ui.escaped"));
+    spans.extend(body);
+    if selected && used < room {
+        spans.push(Span::styled(" ".repeat(room - used), base));
+    }
+    Line::from(spans)
+}
+
+fn row_base(app: &App, selected: bool, focused: bool) -> Style {
+    let t = &app.theme;
+    if selected {
         if focused {
             t.get("ui.selection")
         } else {
@@ -108,7 +170,20 @@ fn row(
         }
     } else {
         Style::default()
-    };
+    }
+}
+
+fn row(
+    app: &App,
+    e: &EventRef,
+    pos: u32,
+    width: usize,
+    selected: bool,
+    focused: bool,
+    mark: Option<&crate::app::marks::Mark>,
+) -> Line<'static> {
+    let t = &app.theme;
+    let base = row_base(app, selected, focused);
     let mut spans = vec![
         Span::styled(
             format!("{} ", e.ts().clock_millis()),
@@ -133,10 +208,16 @@ fn row(
     }
     // A step of the selected event's attack chain shows ◆; a starred event ★, an annotated
     // one ✎, before its summary.
+    // An event of an unfolded set shows ┆ before its summary.
+    let unfolded = if app.fold.in_unfolded(pos) {
+        "┆ "
+    } else {
+        ""
+    };
     let summary = match mark {
-        Some(m) if m.star => format!("★ {}", summary(e)),
-        Some(_) => format!("✎ {}", summary(e)),
-        None => summary(e),
+        Some(m) if m.star => format!("{unfolded}★ {}", summary_text(e)),
+        Some(_) => format!("{unfolded}✎ {}", summary_text(e)),
+        None => format!("{unfolded}{}", summary_text(e)),
     };
     let (body, used) =
         text::untrusted(&summary, room, t.get("ui").patch(base), t.get("ui.escaped"));
@@ -169,7 +250,7 @@ fn category_cell(e: &EventRef) -> String {
 
 /// The title, then the message when it says more than the title. A title taken from the
 /// message itself (`sshd: Failed password…`, a JSON line's `msg`) is enough on its own.
-fn summary(e: &EventRef) -> String {
+fn summary_text(e: &EventRef) -> String {
     let title = e.title();
     let message = e.message();
     let message = message.as_ref();

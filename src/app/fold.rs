@@ -1,0 +1,140 @@
+//! Folding on screen: which shown events fold into which row, the fold keys computed in slices
+//! as events arrive, and the summaries of the rows in view.
+
+use crate::fold::{FoldKey, FoldKeys, FoldRules, Folded, Summary};
+use crate::store::Store;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// How many fold keys one slice computes between two looks at the keyboard.
+pub const FOLD_SLICE: usize = 50_000;
+
+#[derive(Debug, Clone)]
+pub struct FoldState {
+    /// Folding is on (`Z` switches it).
+    pub enabled: bool,
+    keys: FoldKeys,
+    /// The sets the analyst unfolded (`z`), by key: they stay unfolded as events arrive.
+    unfolded: HashSet<FoldKey>,
+    /// The shown events as folded the last time.
+    pub view: Folded,
+    /// The summaries of the folded rows in view, by row position.
+    summaries: HashMap<u32, Summary>,
+}
+
+impl FoldState {
+    pub fn new(rules: Arc<FoldRules>, enabled: bool) -> FoldState {
+        FoldState {
+            enabled,
+            keys: FoldKeys::new(rules),
+            unfolded: HashSet::new(),
+            view: Folded::default(),
+            summaries: HashMap::new(),
+        }
+    }
+
+    /// Whether folding waits for keys still to be computed.
+    pub fn pending(&self, store: &Store) -> bool {
+        self.enabled && !self.keys.complete(store)
+    }
+
+    /// Computes one slice of keys; returns whether every event has its key now.
+    pub fn step(&mut self, store: &Store) -> bool {
+        self.keys.step(store, FOLD_SLICE)
+    }
+
+    /// What `shown` becomes: the rows, each folded set by its first event. `never` says which
+    /// positions stay rows of their own (chain steps, marked events). Until every key is
+    /// computed (a big store, a slice at a time), the events are shown unfolded.
+    pub fn apply(
+        &mut self,
+        store: &Store,
+        shown: Vec<u32>,
+        never: impl Fn(u32) -> bool,
+    ) -> Vec<u32> {
+        self.summaries.clear();
+        if !self.enabled || !self.keys.complete(store) {
+            self.view = Folded::default();
+            return shown;
+        }
+        let keys = &self.keys;
+        self.view = Folded::build(
+            &shown,
+            |p| (!never(p)).then(|| keys.get(store, p)).flatten(),
+            &self.unfolded,
+        );
+        self.view.rows.clone()
+    }
+
+    /// Makes the summaries of the folded rows among `rows` (the ones in view).
+    pub fn summarize(&mut self, store: &Store, rows: &[u32]) {
+        for &pos in rows {
+            if self.summaries.contains_key(&pos) {
+                continue;
+            }
+            if let Some(s) = self.view.folded_at(pos).and_then(|g| Summary::of(store, g)) {
+                self.summaries.insert(pos, s);
+            }
+        }
+    }
+
+    /// The summary of a folded row (made for the rows in view).
+    pub fn summary(&self, pos: u32) -> Option<&Summary> {
+        self.summaries.get(&pos)
+    }
+
+    /// What the row at `pos` stands for, when it is a folded set.
+    pub fn folded_at(&self, pos: u32) -> Option<&crate::fold::Group> {
+        self.view.folded_at(pos)
+    }
+
+    /// The name of the signal the event folds by, when it is one (`SSH login failures`).
+    pub fn signal_name(&self, e: &crate::store::EventRef) -> Option<String> {
+        match self.keys.rules().basis(e) {
+            crate::fold::FoldBasis::Signal(name) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Whether `pos` is one event of an unfolded set.
+    pub fn in_unfolded(&self, pos: u32) -> bool {
+        self.view.group(pos).is_some_and(|g| g.unfolded)
+    }
+
+    /// Unfolds the set of the event at `pos`, or folds it again; returns how many events the
+    /// set has, or `None` when the event repeats nothing.
+    pub fn toggle(&mut self, pos: u32) -> Option<(usize, bool)> {
+        let g = self.view.group(pos)?;
+        let (key, n) = (g.key, g.members.len());
+        let unfolded = if self.unfolded.remove(&key) {
+            false
+        } else {
+            self.unfolded.insert(key);
+            true
+        };
+        Some((n, unfolded))
+    }
+
+    /// Unfolds the set that holds `pos`, so that it can be selected.
+    pub fn reveal(&mut self, pos: u32) -> bool {
+        match self.view.group(pos) {
+            Some(g) if !g.unfolded && g.members[0] != pos => {
+                self.unfolded.insert(g.key);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The row that shows `pos` (its set's first event while the set is folded).
+    pub fn row_of(&self, pos: u32) -> u32 {
+        self.view.row_of(pos)
+    }
+
+    /// Late events moved positions: the folded view holds stale ones (the keys are kept by
+    /// arrival number and stay right).
+    pub fn positions_moved(&mut self) {
+        self.view = Folded::default();
+        self.summaries.clear();
+    }
+}
