@@ -953,8 +953,21 @@ impl App {
     }
 
     fn motion(&mut self, action: Action, page: isize) {
-        if let Some(Overlay::Alerts { cursor }) = &mut self.overlay {
-            let n = self.alerts.as_ref().map_or(0, |a| a.list().len());
+        // The lists in overlays: a cursor over their rows.
+        let rows = match self.overlay {
+            Some(Overlay::Alerts { .. }) => {
+                Some(self.alerts.as_ref().map_or(0, |a| a.list().len()))
+            }
+            Some(Overlay::Chains { .. }) => Some(
+                self.chains
+                    .steps_in_list_order(self.timeline.selected_pos())
+                    .len(),
+            ),
+            _ => None,
+        };
+        if let (Some(rows), Some(Overlay::Alerts { cursor } | Overlay::Chains { cursor })) =
+            (rows, &mut self.overlay)
+        {
             let by = match action {
                 Action::Down => 1,
                 Action::Up => -1,
@@ -962,22 +975,7 @@ impl App {
                 Action::PageUp => -10,
                 _ => 0,
             };
-            *cursor = (*cursor as isize + by).clamp(0, n.saturating_sub(1) as isize) as usize;
-            return;
-        }
-        if let Some(Overlay::Chains { cursor }) = &mut self.overlay {
-            let steps = self
-                .chains
-                .steps_in_list_order(self.timeline.selected_pos())
-                .len();
-            let by = match action {
-                Action::Down => 1,
-                Action::Up => -1,
-                Action::PageDown => 10,
-                Action::PageUp => -10,
-                _ => 0,
-            };
-            *cursor = (*cursor as isize + by).clamp(0, steps.saturating_sub(1) as isize) as usize;
+            *cursor = (*cursor as isize + by).clamp(0, rows.saturating_sub(1) as isize) as usize;
             return;
         }
         if let Some(Overlay::Help { scroll } | Overlay::CaseMetrics { scroll }) = &mut self.overlay

@@ -112,6 +112,50 @@ fn folded_row(
     let base = row_base(app, selected, focused);
     let summary = app.fold.summary(pos);
     let severity = summary.map_or(e.severity(), |s| s.severity);
+    let (mut spans, mut room) = columns(app, e, severity, width, base);
+    let badge = format!("×{} ", text::thousands(count));
+    let cells = if width >= 100 { 8 } else { 4 };
+    let spark = summary
+        .map(|s| format!("{} ", s.sparkline(cells)))
+        .unwrap_or_default();
+    let mut label = app.fold.signal_name(e).unwrap_or_else(|| summary_text(e));
+    if let Some(s) = summary {
+        if let Some(v) = s.varying_text(2) {
+            label.push_str(" · ");
+            label.push_str(&v);
+        }
+        label.push_str(&format!(" · →{}", s.last.clock_millis()));
+    }
+    for (part, style) in [(badge, "ui.title"), (spark, "ui.label")] {
+        let part = text::fit(&part, room);
+        room = room.saturating_sub(unicode_width::UnicodeWidthStr::width(part.as_str()));
+        spans.push(Span::styled(part, t.get(style).patch(base)));
+    }
+    body(app, spans, &label, room, selected, base)
+}
+
+fn row_base(app: &App, selected: bool, focused: bool) -> Style {
+    let t = &app.theme;
+    if selected {
+        if focused {
+            t.get("ui.selection")
+        } else {
+            t.get("ui.selection").patch(t.get("ui.muted"))
+        }
+    } else {
+        Style::default()
+    }
+}
+
+/// The time, source, severity and (when there is room) category columns, and the room left.
+fn columns(
+    app: &App,
+    e: &EventRef,
+    severity: crate::model::Severity,
+    width: usize,
+    base: Style,
+) -> (Vec<Span<'static>>, usize) {
+    let t = &app.theme;
     let mut spans = vec![
         Span::styled(
             format!("{} ", e.ts().clock_millis()),
@@ -134,43 +178,25 @@ fn folded_row(
         ));
         room = room.saturating_sub(CATEGORY);
     }
-    let badge = format!("×{} ", text::thousands(count));
-    let cells = if width >= 100 { 8 } else { 4 };
-    let spark = summary
-        .map(|s| format!("{} ", s.sparkline(cells)))
-        .unwrap_or_default();
-    let mut label = app.fold.signal_name(e).unwrap_or_else(|| summary_text(e));
-    if let Some(s) = summary {
-        if let Some(v) = s.varying_text(2) {
-            label.push_str(" · ");
-            label.push_str(&v);
-        }
-        label.push_str(&format!(" · →{}", s.last.clock_millis()));
-    }
-    for (part, style) in [(badge, "ui.title"), (spark, "ui.label")] {
-        let part = text::fit(&part, room);
-        room = room.saturating_sub(unicode_width::UnicodeWidthStr::width(part.as_str()));
-        spans.push(Span::styled(part, t.get(style).patch(base)));
-    }
-    let (body, used) = text::untrusted(&label, room, t.get("ui").patch(base), t.get("ui.escaped"));
+    (spans, room)
+}
+
+/// The row's untrusted text in the room left, padded when selected so the bar spans the row.
+fn body(
+    app: &App,
+    mut spans: Vec<Span<'static>>,
+    summary: &str,
+    room: usize,
+    selected: bool,
+    base: Style,
+) -> Line<'static> {
+    let t = &app.theme;
+    let (body, used) = text::untrusted(summary, room, t.get("ui").patch(base), t.get("ui.escaped"));
     spans.extend(body);
     if selected && used < room {
         spans.push(Span::styled(" ".repeat(room - used), base));
     }
     Line::from(spans)
-}
-
-fn row_base(app: &App, selected: bool, focused: bool) -> Style {
-    let t = &app.theme;
-    if selected {
-        if focused {
-            t.get("ui.selection")
-        } else {
-            t.get("ui.selection").patch(t.get("ui.muted"))
-        }
-    } else {
-        Style::default()
-    }
 }
 
 fn row(
@@ -182,33 +208,10 @@ fn row(
     focused: bool,
     mark: Option<&crate::app::marks::Mark>,
 ) -> Line<'static> {
-    let t = &app.theme;
     let base = row_base(app, selected, focused);
-    let mut spans = vec![
-        Span::styled(
-            format!("{} ", e.ts().clock_millis()),
-            t.get("ui.time").patch(base),
-        ),
-        Span::styled(
-            format!("{:<5} ", e.source().short()),
-            t.source(e.source()).patch(base),
-        ),
-        Span::styled(
-            format!("{} ", e.severity().short()),
-            t.severity(e.severity()).patch(base),
-        ),
-    ];
-    let mut room = width.saturating_sub(PREFIX);
-    if width >= CATEGORY_FROM {
-        spans.push(Span::styled(
-            format!("{:<5} ", category_cell(e)),
-            t.get("ui.label").patch(base),
-        ));
-        room = room.saturating_sub(CATEGORY);
-    }
+    let (spans, room) = columns(app, e, e.severity(), width, base);
     // A step of the selected event's attack chain shows ◆; a starred event ★, an annotated
-    // one ✎, before its summary.
-    // An event of an unfolded set shows ┆ before its summary.
+    // one ✎, and an event of an unfolded set ┆, before its summary.
     let unfolded = if app.fold.in_unfolded(pos) {
         "┆ "
     } else {
@@ -219,13 +222,7 @@ fn row(
         Some(_) => format!("{unfolded}✎ {}", summary_text(e)),
         None => format!("{unfolded}{}", summary_text(e)),
     };
-    let (body, used) =
-        text::untrusted(&summary, room, t.get("ui").patch(base), t.get("ui.escaped"));
-    spans.extend(body);
-    if selected && used < room {
-        spans.push(Span::styled(" ".repeat(room - used), base));
-    }
-    Line::from(spans)
+    body(app, spans, &summary, room, selected, base)
 }
 
 /// The event's first security-signal category by its short name; `+` when it has more
