@@ -2,44 +2,23 @@
 //! script, no external resource of any kind, and a Content-Security-Policy that forbids them
 //! all should any get in. Every piece of the bundle's text goes through [`text`].
 
+use super::facts::{count, Column, EntityValues, Line, Marked, Table, STARRED};
 use super::svg::{self, Marker};
-use super::{created_text, plural, rfc3339_text, time_text, Report};
-use crate::case_metrics::duration_text;
-use crate::model::Timestamp;
-use crate::ui::text::thousands;
+use super::{Format, Report};
 use std::fmt::Write;
 
-const MAX_TEXT: usize = 300;
-const MAX_NOTE: usize = 4000;
+/// The report as HTML.
+pub struct Html;
 
 /// Untrusted text, safe in HTML text and in a quoted attribute: controls made visible
 /// (`crate::sanitize`), then `& < > " '` as entities.
 pub fn text(s: &str) -> String {
-    escape(s, MAX_TEXT)
+    Html::text(s)
 }
 
-fn escape(s: &str, max: usize) -> String {
-    let clean = crate::sanitize::line(s);
-    let mut out = String::with_capacity(clean.len() + 16);
-    for (i, c) in clean.chars().enumerate() {
-        if i == max {
-            out.push('…');
-            break;
-        }
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn count(n: u64) -> String {
-    thousands(n as usize)
+/// The report of `r` as one HTML page.
+pub fn render(r: &Report) -> String {
+    super::write::<Html>(r)
 }
 
 const STYLE: &str = "
@@ -67,438 +46,232 @@ svg { display: block; margin: 8px 0; max-width: 100%; height: auto; }
 code { font-family: DejaVu Sans Mono, Menlo, Consolas, monospace; font-size: 13px; color: #9ece6a; word-break: break-all; }
 ";
 
-pub fn render(r: &Report) -> String {
-    let m = &r.manifest;
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+impl Format for Html {
+    fn escape(s: &str, max: usize) -> String {
+        let clean = crate::sanitize::line(s);
+        let mut out = String::with_capacity(clean.len() + 16);
+        for (i, c) in clean.chars().enumerate() {
+            if i == max {
+                out.push('…');
+                break;
+            }
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#39;"),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    fn code(s: &str) -> String {
+        format!("<code>{s}</code>")
+    }
+
+    fn time(s: &str) -> String {
+        format!("<span class=\"t\">{s}</span>")
+    }
+
+    fn muted(s: &str) -> String {
+        format!("<span class=\"muted\">{s}</span>")
+    }
+
+    fn start(out: &mut String, title: &str, lead: &str) {
+        let _ = write!(
+            out,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n\
 <meta name=\"referrer\" content=\"no-referrer\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-<title>Post-incident report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
-        text(&r.name)
-    );
-    let _ = writeln!(out, "<h1>Post-incident report: {}</h1>", text(&r.name));
-    let _ = writeln!(
-        out,
-        "<p class=\"lead\">{} events from {}{}, exported {} UTC by {}.</p>",
-        count(m.counts.events),
-        plural(m.sources.len() as u64, "source"),
-        match r.span() {
-            Some((a, b)) => format!(
-                ", {} – {} UTC ({})",
-                time_text(a),
-                time_text(b),
-                duration_text(b.0.saturating_sub(a.0))
-            ),
-            None => String::new(),
-        },
-        text(&created_text(&m.created_at)),
-        text(&m.tool)
-    );
-    summary(&mut out, r);
-    metrics(&mut out, r);
-    entities(&mut out, r);
-    chains(&mut out, r);
-    marked(&mut out, r);
-    series(&mut out, r);
-    verification(&mut out, r);
-    out.push_str("</main>\n</body>\n</html>\n");
-    out
-}
-
-fn summary(out: &mut String, r: &Report) {
-    let m = &r.manifest;
-    let _ = writeln!(out, "<h2 id=\"summary\">Summary</h2>");
-    if let Some(range) = r.span() {
-        let times: Vec<_> = r.events.iter().map(|e| (e.ts, e.source)).collect();
-        let mut markers = Vec::new();
-        let mut mark = |mo: &Option<crate::case_metrics::Moment>, label: &str, color| {
-            if let Some(at) = mo.as_ref().and_then(|mo| mo.time()) {
-                markers.push(Marker {
-                    at,
-                    label: label.to_string(),
-                    color,
-                });
-            }
-        };
-        mark(&r.metrics.first_signal, "first signal", svg::YELLOW);
-        mark(&r.metrics.first_alert, "first alert", svg::RED);
-        mark(&r.metrics.first_mark, "first mark", svg::MAGENTA);
-        out.push_str(&svg::histogram(&times, range, 120, &markers));
-    }
-    let _ = writeln!(out, "<table>");
-    let mut row = |k: &str, v: String| {
-        let _ = writeln!(out, "<tr><th>{k}</th><td>{v}</td></tr>");
-    };
-    row(
-        "Events",
-        match r.span() {
-            Some((a, b)) => format!(
-                "{} from <span class=\"t\">{}</span> to <span class=\"t\">{}</span> UTC",
-                count(m.counts.events),
-                time_text(a),
-                time_text(b)
-            ),
-            None => "none".into(),
-        },
-    );
-    let by_source: Vec<String> = m
-        .counts
-        .by_source
-        .iter()
-        .map(|(k, n)| format!("{} {}", text(k), count(*n)))
-        .collect();
-    if !by_source.is_empty() {
-        row("By source", by_source.join(" · "));
-    }
-    row("Attack chains", count(m.counts.chains));
-    row("Marked events", count(m.counts.marks));
-    row(
-        "Metric series",
-        format!(
-            "{} ({} samples)",
-            count(m.counts.series),
-            count(m.counts.samples)
-        ),
-    );
-    let s = &m.selection;
-    let mut chosen = Vec::new();
-    if s.all {
-        chosen.push("every event loaded".to_string());
-    }
-    if !s.pivots.is_empty() {
-        let pivots: Vec<String> = s
-            .pivots
-            .iter()
-            .map(|p| format!("<code>{}</code>", text(p)))
-            .collect();
-        chosen.push(format!("pivot {}", pivots.join(" and ")));
-    }
-    if let Some(from) = &s.from {
-        chosen.push(format!("from {} UTC", text(&rfc3339_text(from))));
-    }
-    if let Some(to) = &s.to {
-        chosen.push(format!("to {} UTC", text(&rfc3339_text(to))));
-    }
-    if let Some(search) = &s.search {
-        chosen.push(format!("search “{}”", text(search)));
-    }
-    row(
-        "Selection",
-        if chosen.is_empty() {
-            "no filter".into()
-        } else {
-            chosen.join(", ")
-        },
-    );
-    let redacted: u64 = m.redacted.values().sum();
-    let rules: Vec<String> = m
-        .redacted
-        .iter()
-        .map(|(k, n)| format!("{} {}", text(k), count(*n)))
-        .collect();
-    row(
-        "Secrets redacted",
-        if rules.is_empty() {
-            "0".into()
-        } else {
-            format!("{} ({})", count(redacted), rules.join(", "))
-        },
-    );
-    row(
-        "Exported",
-        format!(
-            "{} UTC by {}",
-            text(&created_text(&m.created_at)),
-            text(&m.tool)
-        ),
-    );
-    let _ = writeln!(out, "</table>");
-    let _ = writeln!(out, "<h3>Sources and queries</h3>");
-    if m.sources.is_empty() {
-        let _ = writeln!(out, "<p class=\"none\">No source is recorded.</p>");
-        return;
-    }
-    let _ = writeln!(
-        out,
-        "<table><tr><th>source</th><th>kind</th><th>events</th><th>series</th><th>queries</th></tr>"
-    );
-    for s in &m.sources {
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><code>{}</code></td></tr>",
-            text(&s.name),
-            text(&s.kind),
-            count(s.events),
-            count(s.series),
-            text(&s.query)
+<title>Post-incident report: {title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n\
+<h1>Post-incident report: {title}</h1>\n<p class=\"lead\">{lead}</p>\n"
         );
     }
-    let _ = writeln!(out, "</table>");
-}
 
-fn metrics(out: &mut String, r: &Report) {
-    let m = &r.metrics;
-    let _ = writeln!(out, "<h2 id=\"metrics\">Case metrics</h2>");
-    let rows: Vec<(String, Option<f64>, String)> = m
-        .durations()
-        .into_iter()
-        .map(|(name, v, span)| {
-            (
-                name.to_string(),
-                v.map(|ns| ns as f64),
-                match v {
-                    Some(ns) => format!("{} ({span})", duration_text(ns)),
-                    None => format!("not known ({span})"),
-                },
-            )
-        })
-        .collect();
-    out.push_str(&svg::bars("response times", &rows, svg::BLUE));
-    let _ = writeln!(out, "<table>");
-    let moment = |label: &str, mo: &Option<crate::case_metrics::Moment>| match mo {
-        Some(mo) => format!(
-            "<tr><th>{label}</th><td class=\"t\">{} UTC</td><td>{}</td></tr>\n",
-            text(&rfc3339_text(&mo.at)),
-            text(&mo.what)
-        ),
-        None => format!("<tr><th>{label}</th><td class=\"none\" colspan=\"2\">none</td></tr>\n"),
-    };
-    out.push_str(&moment("first signal", &m.first_signal));
-    out.push_str(&moment("first alert", &m.first_alert));
-    out.push_str(&moment("first mark", &m.first_mark));
-    let _ = writeln!(
-        out,
-        "<tr><th>export</th>{}</tr>",
-        match &m.exported_at {
-            Some(at) => format!(
-                "<td class=\"t\">{} UTC</td><td></td>",
-                text(&rfc3339_text(at))
-            ),
-            None => "<td class=\"none\" colspan=\"2\">not counted</td>".into(),
-        }
-    );
-    let _ = writeln!(
-        out,
-        "<tr><th>origin</th><td colspan=\"2\">{}; {}</td></tr>\n</table>",
-        text(&m.origin),
-        plural(m.alerts, "alert")
-    );
-    if !m.notes.is_empty() {
-        let _ = writeln!(out, "<ul class=\"muted\">");
-        for n in &m.notes {
-            let _ = writeln!(out, "<li>{}</li>", text(n));
-        }
-        let _ = writeln!(out, "</ul>");
+    fn heading(out: &mut String, id: Option<&str>, title: &str) {
+        let _ = match id {
+            Some(id) => writeln!(out, "<h2 id=\"{id}\">{title}</h2>"),
+            None => writeln!(out, "<h3>{title}</h3>"),
+        };
     }
-    let category: Vec<(String, Option<f64>, String)> =
-        super::in_order(&m.by_category, &super::CATEGORY_ORDER)
+
+    fn none(out: &mut String, message: &str) {
+        let _ = writeln!(out, "<p class=\"none\">{message}</p>");
+    }
+
+    fn table(out: &mut String, t: &Table) {
+        out.push_str("<table><tr>");
+        for (h, _) in &t.head {
+            let _ = write!(out, "<th>{h}</th>");
+        }
+        out.push_str("</tr>\n");
+        for row in &t.rows {
+            out.push_str("<tr>");
+            for (cell, (_, column)) in row.iter().zip(&t.head) {
+                let class = match column {
+                    Column::Text => "",
+                    Column::Number => " class=\"n\"",
+                    Column::Time => " class=\"t\"",
+                };
+                let _ = write!(out, "<td{class}>{}</td>", Self::line(cell));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</table>\n");
+    }
+
+    /// The events over time, then the summary's table.
+    fn summary(out: &mut String, r: &Report) {
+        if let Some(range) = r.span() {
+            let times: Vec<_> = r.events.iter().map(|e| (e.ts, e.source)).collect();
+            let mut markers = Vec::new();
+            let mut mark = |mo: &Option<crate::case_metrics::Moment>, label: &str, color| {
+                if let Some(at) = mo.as_ref().and_then(|mo| mo.time()) {
+                    let label = label.to_string();
+                    markers.push(Marker { at, label, color });
+                }
+            };
+            mark(&r.metrics.first_signal, "first signal", svg::YELLOW);
+            mark(&r.metrics.first_alert, "first alert", svg::RED);
+            mark(&r.metrics.first_mark, "first mark", svg::MAGENTA);
+            out.push_str(&svg::histogram(&times, range, 120, &markers));
+        }
+        out.push_str("<table>\n");
+        for (k, v) in r.summary() {
+            let _ = writeln!(out, "<tr><th>{k}</th><td>{}</td></tr>", Self::line(&v));
+        }
+        out.push_str("</table>\n");
+    }
+
+    fn metrics(out: &mut String, r: &Report) {
+        let durations = r.durations().into_iter();
+        let durations = durations.map(|(name, ns, value, span)| {
+            (name, ns.map(|ns| ns as f64), format!("{value} ({span})"))
+        });
+        let durations: Vec<_> = durations.collect();
+        out.push_str(&svg::bars("response times", &durations, svg::BLUE));
+        out.push_str("<table>\n");
+        let none = |what: &str| format!("<td class=\"none\" colspan=\"2\">{what}</td>");
+        let at_cell = |at: &str| format!("<td class=\"t\">{} UTC</td>", text(at));
+        for (label, moment) in r.moments() {
+            let cells = match moment {
+                Some((at, what)) => format!("{}<td>{}</td>", at_cell(&at), text(what)),
+                None => none("none"),
+            };
+            let _ = writeln!(out, "<tr><th>{label}</th>{cells}</tr>");
+        }
+        let export = match r.export_time() {
+            Some(at) => format!("{}<td></td>", at_cell(&at)),
+            None => none("not counted"),
+        };
+        let origin = Self::line(&r.origin());
+        let _ = writeln!(
+            out,
+            "<tr><th>export</th>{export}</tr>\n<tr><th>origin</th><td colspan=\"2\">{origin}</td></tr>\n</table>"
+        );
+        if !r.metrics.notes.is_empty() {
+            out.push_str("<ul class=\"muted\">\n");
+            for n in &r.metrics.notes {
+                let _ = writeln!(out, "<li>{}</li>", text(n));
+            }
+            out.push_str("</ul>\n");
+        }
+        let [(_, category), severity, source] = r.counts();
+        let category: Vec<_> = category
             .into_iter()
-            .map(|(k, n)| (k.to_string(), Some(n as f64), count(n)))
+            .map(|(k, n)| (k, Some(n as f64), count(n)))
             .collect();
-    out.push_str(&svg::bars(
-        "events by security category",
-        &category,
-        svg::GREEN,
-    ));
-    let _ = writeln!(out, "<div class=\"counts\">");
-    for (title, rows) in [
-        (
-            "severity",
-            super::in_order(&m.by_severity, &super::SEVERITY_ORDER),
-        ),
-        ("source", super::in_order(&m.by_source, &[])),
-    ] {
-        let _ = writeln!(out, "<table><tr><th>{title}</th><th>events</th></tr>");
-        for (k, n) in rows {
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
-                text(k),
-                count(n)
-            );
+        let title = "events by security category";
+        out.push_str(&svg::bars(title, &category, svg::GREEN));
+        out.push_str("<div class=\"counts\">\n");
+        for (title, rows) in [severity, source] {
+            Self::table(out, &Table::counts(title, &rows));
         }
-        let _ = writeln!(out, "</table>");
+        out.push_str("</div>\n");
     }
-    let _ = writeln!(out, "</div>");
-}
 
-fn entities(out: &mut String, r: &Report) {
-    let _ = writeln!(out, "<h2 id=\"entities\">Entities involved</h2>");
-    let all = r.entities();
-    if all.is_empty() {
-        let _ = writeln!(out, "<p class=\"none\">No entities.</p>");
-        return;
+    fn entities(out: &mut String, all: &[EntityValues]) {
+        out.push_str("<p class=\"muted\">The most frequent values, with the events that carry them.</p>\n<table>\n");
+        for e in all {
+            let code = |(v, n): &(&str, String)| format!("{} {n}", Self::code(&text(v)));
+            let shown = e.top.iter().map(code).collect::<Vec<_>>().join(" · ");
+            let more = e.more.as_deref().map(|m| format!(" {}", Self::muted(m)));
+            let more = more.unwrap_or_default();
+            let _ = writeln!(out, "<tr><th>{}</th><td>{shown}{more}</td></tr>", e.key);
+        }
+        out.push_str("</table>\n");
     }
-    let _ = writeln!(
-        out,
-        "<p class=\"muted\">The most frequent values, with the events that carry them.</p>\n<table>"
-    );
-    for super::EntityValues {
-        key,
-        top: values,
-        more,
-    } in all
-    {
-        let shown: Vec<String> = values
-            .iter()
-            .map(|(v, n)| format!("<code>{}</code> {}", text(v), count(*n)))
-            .collect();
-        let more = if more > 0 {
-            format!(" <span class=\"muted\">and {} more</span>", thousands(more))
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            out,
-            "<tr><th>{}</th><td>{}{more}</td></tr>",
-            key.as_str(),
-            shown.join(" · ")
-        );
-    }
-    let _ = writeln!(out, "</table>");
-}
 
-fn chains(out: &mut String, r: &Report) {
-    let _ = writeln!(out, "<h2 id=\"chains\">Attack chains</h2>");
-    if r.chains.is_empty() {
-        let _ = writeln!(
-            out,
-            "<p class=\"none\">No chain was found by the rules.</p>"
-        );
-        return;
+    fn joined(out: &mut String, bound: &[Line], fires: Option<&Line>) {
+        let bound: Vec<String> = bound.iter().map(|b| Self::code(&Self::line(b))).collect();
+        let bound = bound.join(" ");
+        let bound = if bound.is_empty() { "nothing" } else { &bound };
+        let fires = fires.map(|f| format!(" {}", Self::line(f)));
+        let fires = fires.unwrap_or_default();
+        let _ = writeln!(out, "<p>Joined on {bound}.{fires}</p>");
     }
-    for (i, c) in r.chains.iter().enumerate() {
-        let _ = writeln!(out, "<h3>{}. {}</h3>", i + 1, text(&c.rule));
-        let bound: Vec<String> = c
-            .bound
-            .iter()
-            .map(|(k, v)| format!("<code>{}={}</code>", text(k), text(v)))
-            .collect();
-        let fires = r
-            .fires_at(c)
-            .map(|t| {
-                format!(
-                    " Fires at <span class=\"t\">{}</span> UTC (its last required step).",
-                    time_text(t)
-                )
-            })
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "<p>Joined on {}.{fires}</p>",
-            if bound.is_empty() {
-                "nothing".into()
-            } else {
-                bound.join(" ")
+
+    fn marked(out: &mut String, marked: &[Marked]) {
+        out.push_str("<ol class=\"marks\">\n");
+        for m in marked {
+            let mut facts = Vec::new();
+            if m.mark.star {
+                facts.push(format!("<span class=\"star\">{STARRED}</span>"));
             }
-        );
-        let _ = writeln!(
-            out,
-            "<table><tr><th>#</th><th>time (UTC)</th><th>source</th><th>step</th><th>event</th></tr>"
-        );
-        for s in r.steps(c) {
+            for t in &m.mark.tags {
+                facts.push(format!("<span class=\"tag\">#{}</span>", text(t)));
+            }
+            facts.push(Self::muted(&m.marked));
+            let e = m.event;
             let _ = writeln!(
                 out,
-                "<tr><td class=\"n\">{}</td><td class=\"t\">{}</td><td>{}</td><td>{}{}{}</td><td>{}</td></tr>",
-                s.number,
-                time_text(s.event.ts),
-                s.event.source.as_str(),
-                text(s.name),
-                if s.count > 1 {
-                    format!(" (×{})", count(s.count))
-                } else {
-                    String::new()
-                },
-                if s.optional {
-                    " <span class=\"muted\">(optional)</span>"
-                } else {
-                    ""
-                },
-                text(&s.event.title)
+                "<li>{} · {} · {} · {}<br>{}",
+                Self::time(&m.time),
+                e.source.as_str(),
+                e.severity.as_str(),
+                text(&e.title),
+                facts.join(" · ")
             );
+            if !m.mark.note.is_empty() {
+                let note = Self::escape(&m.mark.note, super::MAX_NOTE);
+                let _ = writeln!(out, "<blockquote>{note}</blockquote>");
+            }
+            out.push_str("</li>\n");
         }
-        let _ = writeln!(out, "</table>");
+        out.push_str("</ol>\n");
     }
-}
 
-fn marked(out: &mut String, r: &Report) {
-    let _ = writeln!(out, "<h2 id=\"marks\">Marked events</h2>");
-    let marked = r.marked();
-    if marked.is_empty() {
-        let _ = writeln!(out, "<p class=\"none\">No event was marked.</p>");
-        return;
+    /// The bundle's metric series, each a small plot on the events' time range.
+    fn series(out: &mut String, r: &Report) {
+        if r.series.is_empty() {
+            return;
+        }
+        Self::heading(out, Some("series"), "Metric series");
+        let range = r.span().unwrap_or_else(|| {
+            let times = r
+                .series
+                .iter()
+                .flat_map(|s| s.samples.iter().map(|(t, _)| *t));
+            let lo = times.clone().min().unwrap_or_default();
+            (lo, times.max().unwrap_or(lo))
+        });
+        out.push_str("<div class=\"grid\">\n");
+        for s in &r.series {
+            out.push_str(&svg::series(s, range, &svg::source_color(s.source)));
+        }
+        out.push_str("</div>\n");
     }
-    let _ = writeln!(out, "<ol class=\"marks\">");
-    for (m, e) in marked {
-        let mut facts = Vec::new();
-        if m.star {
-            facts.push("<span class=\"star\">★ starred</span>".to_string());
-        }
-        for t in &m.tags {
-            facts.push(format!("<span class=\"tag\">#{}</span>", text(t)));
-        }
-        facts.push(
-            match m.marked_at.as_deref().and_then(Timestamp::parse_rfc3339) {
-                Some(t) => format!("<span class=\"muted\">marked {} UTC</span>", time_text(t)),
-                None => "<span class=\"muted\">marked at a time not recorded</span>".into(),
-            },
-        );
-        let _ = writeln!(
+
+    fn end(out: &mut String, r: &Report) {
+        let _ = write!(
             out,
-            "<li><span class=\"t\">{}</span> · {} · {} · {}<br>{}",
-            time_text(e.ts),
-            e.source.as_str(),
-            e.severity.as_str(),
-            text(&e.title),
-            facts.join(" · ")
+            "<p><span class=\"ok\">Verified: intact.</span> Every member matches the SHA-256 in the manifest and every event record its digest, as <code>casefile verify</code> checks. {}.</p>\n<p>SHA-256 of {}: <code>{}</code></p>\n</main>\n</body>\n</html>\n",
+            text(&r.signature_text()),
+            text(&r.name),
+            r.sha256
         );
-        if !m.note.is_empty() {
-            let _ = writeln!(
-                out,
-                "<blockquote>{}</blockquote>",
-                escape(&m.note, MAX_NOTE)
-            );
-        }
-        let _ = writeln!(out, "</li>");
     }
-    let _ = writeln!(out, "</ol>");
-}
-
-/// The bundle's metric series, each a small plot on the events' time range.
-fn series(out: &mut String, r: &Report) {
-    if r.series.is_empty() {
-        return;
-    }
-    let _ = writeln!(out, "<h2 id=\"series\">Metric series</h2>");
-    let range = r.span().unwrap_or_else(|| {
-        let times = r
-            .series
-            .iter()
-            .flat_map(|s| s.samples.iter().map(|(t, _)| *t));
-        let lo = times.clone().min().unwrap_or_default();
-        (lo, times.max().unwrap_or(lo))
-    });
-    let _ = writeln!(out, "<div class=\"grid\">");
-    for s in &r.series {
-        out.push_str(&svg::series(s, range, &svg::source_color(s.source)));
-    }
-    let _ = writeln!(out, "</div>");
-}
-
-fn verification(out: &mut String, r: &Report) {
-    let _ = writeln!(out, "<h2 id=\"verification\">Verification</h2>");
-    let _ = writeln!(
-        out,
-        "<p><span class=\"ok\">Verified: intact.</span> Every member matches the SHA-256 in the manifest and every event record its digest, as <code>casefile verify</code> checks. {}.</p>",
-        text(&r.signature_text())
-    );
-    let _ = writeln!(
-        out,
-        "<p>SHA-256 of {}: <code>{}</code></p>",
-        text(&r.name),
-        r.sha256
-    );
 }

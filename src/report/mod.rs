@@ -2,13 +2,16 @@
 //! a case bundle, for the review. The bundle is checked first as `verify` checks it (nothing
 //! is reported from a bundle that is not intact); then the report gives the summary, the case
 //! metrics, the entities involved, the chains, the marked events with their notes in time
-//! order, and a verification line with the file's SHA-256.
+//! order, and a verification line with the file's SHA-256. What it says is worked out once
+//! ([`facts`]) and its parts come in one order ([`write`]); the two formats ([`Format`]) only
+//! escape it and lay it out.
 //!
 //! Everything in a bundle is someone else's text, the manifest included (a bundle can be
 //! intact and still written by an attacker): every piece of it is escaped for the format
 //! ([`markdown::text`], [`html::text`]). The output depends only on the bundle's bytes and its
 //! file name, never on the clock.
 
+pub mod facts;
 pub mod html;
 pub mod markdown;
 pub mod svg;
@@ -19,55 +22,14 @@ use crate::bundle::records::{ChainRecord, MarkRecord};
 use crate::case_metrics::alerts::{self, OptionalSteps};
 use crate::case_metrics::{CaseMetrics, EventTally, Inputs};
 use crate::cli::{ReportArgs, ReportFormat};
-use crate::model::{EntityKey, Event, Series, Timestamp};
-use std::collections::BTreeMap;
+use crate::model::{Event, Series, Timestamp};
+use facts::{EntityValues, Line, Marked, Span, Table};
 use std::path::Path;
 
-/// The entity keys the report lists, in this order (categories are in the metrics; pids
-/// mean little without their host).
-pub const ENTITY_KEYS: [EntityKey; 9] = [
-    EntityKey::User,
-    EntityKey::Ip,
-    EntityKey::Host,
-    EntityKey::Container,
-    EntityKey::Pod,
-    EntityKey::Namespace,
-    EntityKey::Image,
-    EntityKey::Commit,
-    EntityKey::Rule,
-];
-
-/// The categories in the order the README and the TUI list them.
-pub const CATEGORY_ORDER: [&str; 7] = [
-    "authentication",
-    "authorization",
-    "runtime",
-    "network",
-    "cicd",
-    "secrets",
-    "file_integrity",
-];
-
-/// The severities, most severe first.
-pub const SEVERITY_ORDER: [&str; 6] = ["critical", "error", "warning", "notice", "info", "debug"];
-
-/// A count table's rows: the names of `order` first, in that order, then any other name.
-pub fn in_order<'a>(counts: &'a BTreeMap<String, u64>, order: &[&str]) -> Vec<(&'a str, u64)> {
-    let mut rows: Vec<(&str, u64)> = order
-        .iter()
-        .filter_map(|k| counts.get_key_value(*k).map(|(k, n)| (k.as_str(), *n)))
-        .collect();
-    rows.extend(
-        counts
-            .iter()
-            .filter(|(k, _)| !order.contains(&k.as_str()))
-            .map(|(k, n)| (k.as_str(), *n)),
-    );
-    rows
-}
-
-/// How many values of each entity key the report names.
-pub const TOP_ENTITIES: usize = 8;
+/// The longest piece of the bundle's text shown (a title can be a whole log line).
+pub const MAX_TEXT: usize = 300;
+/// Notes are the analyst's own: longer.
+pub const MAX_NOTE: usize = 4000;
 
 /// A bundle checked and decoded, with what the report derives from it.
 pub struct Report {
@@ -87,24 +49,6 @@ pub struct Report {
     pub metrics_recorded: bool,
     /// Which chain steps the rules in use call optional.
     pub optional: &'static OptionalSteps,
-}
-
-/// The most frequent values of one entity key.
-pub struct EntityValues<'a> {
-    pub key: EntityKey,
-    /// At most [`TOP_ENTITIES`] values, with how many events carry each, most first.
-    pub top: Vec<(&'a str, u64)>,
-    /// How many other values there are.
-    pub more: usize,
-}
-
-/// One chain step for display.
-pub struct StepRow<'a> {
-    pub number: usize,
-    pub name: &'a str,
-    pub optional: bool,
-    pub count: u64,
-    pub event: &'a Event,
 }
 
 impl Report {
@@ -157,85 +101,6 @@ impl Report {
     pub fn span(&self) -> Option<(Timestamp, Timestamp)> {
         Some((self.events.first()?.ts, self.events.last()?.ts))
     }
-
-    /// The most frequent values of each entity key, with how many events carry each: the
-    /// keys that have any, at most [`TOP_ENTITIES`] values each, and how many more there are.
-    pub fn entities(&self) -> Vec<EntityValues<'_>> {
-        let mut counts: BTreeMap<EntityKey, BTreeMap<&str, u64>> = BTreeMap::new();
-        for e in &self.events {
-            for (k, v) in e.entities.iter() {
-                if ENTITY_KEYS.contains(&k) {
-                    *counts.entry(k).or_default().entry(v).or_default() += 1;
-                }
-            }
-        }
-        ENTITY_KEYS
-            .iter()
-            .filter_map(|k| {
-                let values = counts.remove(k)?;
-                let mut values: Vec<(&str, u64)> = values.into_iter().collect();
-                // Most events first; ties by value, so the order never depends on a hash.
-                values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-                let more = values.len().saturating_sub(TOP_ENTITIES);
-                values.truncate(TOP_ENTITIES);
-                Some(EntityValues {
-                    key: *k,
-                    top: values,
-                    more,
-                })
-            })
-            .collect()
-    }
-
-    /// The marked events in time order, each with its mark.
-    pub fn marked(&self) -> Vec<(&MarkRecord, &Event)> {
-        let mut out: Vec<(&MarkRecord, &Event)> = self
-            .marks
-            .iter()
-            .filter_map(|m| Some((m, self.events.get(m.seq as usize)?)))
-            .collect();
-        out.sort_by_key(|(m, e)| (e.ts, m.seq));
-        out
-    }
-
-    /// A chain's steps with their events.
-    pub fn steps<'a>(&'a self, chain: &'a ChainRecord) -> Vec<StepRow<'a>> {
-        chain
-            .steps
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| {
-                Some(StepRow {
-                    number: i + 1,
-                    name: &s.name,
-                    optional: self.optional.is_optional(&chain.rule, &s.name),
-                    count: s.count,
-                    event: self.events.get(s.seq as usize)?,
-                })
-            })
-            .collect()
-    }
-
-    /// When a chain fires as an alert (its last required step).
-    pub fn fires_at(&self, chain: &ChainRecord) -> Option<Timestamp> {
-        let steps = self.steps(chain);
-        alerts::from_steps(
-            &chain.rule,
-            steps.iter().map(|s| (s.name, s.event.ts)),
-            self.optional,
-        )
-        .map(|a| a.at)
-    }
-
-    /// `intact · signed by … · sha256 …`, the facts of the verification line.
-    pub fn signature_text(&self) -> String {
-        match &self.signed_by {
-            Some(key) => format!(
-                "Signed: the signature holds for key {key} (`casefile verify --pubkey` checks whose it is)"
-            ),
-            None => "Not signed".to_string(),
-        }
-    }
 }
 
 /// The metrics of a bundle written before casefile recorded them, from what it holds: its
@@ -277,34 +142,106 @@ fn computed_metrics(opened: &Opened, optional: &OptionalSteps) -> CaseMetrics {
     metrics
 }
 
-/// A time as the report shows it: `2026-11-20 12:58:20.327`.
-pub fn time_text(t: Timestamp) -> String {
-    format!("{} {}", t.date(), t.clock_millis())
-}
+/// A format of the report: how it escapes the bundle's text and lays out the facts.
+pub trait Format {
+    /// At most `max` characters of the bundle's text, safe anywhere in the format.
+    fn escape(s: &str, max: usize) -> String;
+    /// Escaped text set as code ([`Span::Code`]); as it is where the format has no code.
+    fn code(s: &str) -> String {
+        s.to_string()
+    }
+    /// A time ([`Span::Time`]); as it is where the format does not set times apart.
+    fn time(s: &str) -> String {
+        s.to_string()
+    }
+    /// The report's muted words ([`Span::Muted`]); as they are where the format has no muting.
+    fn muted(s: &str) -> String {
+        s.to_string()
+    }
+    /// The title and the lead, escaped, that open the report.
+    fn start(out: &mut String, title: &str, lead: &str);
+    /// A section's heading, with its `id`, or a part's (no `id`); `title` is escaped.
+    fn heading(out: &mut String, id: Option<&str>, title: &str);
+    /// What a part says when it has nothing to show.
+    fn none(out: &mut String, message: &str);
+    fn table(out: &mut String, table: &Table);
+    /// The summary, up to the sources.
+    fn summary(out: &mut String, r: &Report);
+    fn metrics(out: &mut String, r: &Report);
+    fn entities(out: &mut String, all: &[EntityValues]);
+    /// What a chain is joined on, and when it fires.
+    fn joined(out: &mut String, bound: &[Line], fires: Option<&Line>);
+    fn marked(out: &mut String, marked: &[Marked]);
+    /// The metric series, in a format that plots them.
+    fn series(_: &mut String, _: &Report) {}
+    /// The verification, and the end of the document.
+    fn end(out: &mut String, r: &Report);
 
-/// A manifest's RFC 3339 time as the report shows it; the text itself when it does not read.
-pub fn rfc3339_text(s: &str) -> String {
-    match Timestamp::parse_rfc3339(s) {
-        Some(t) => time_text(t),
-        None => s.to_string(),
+    /// The bundle's text, escaped: at most [`MAX_TEXT`] characters of it.
+    fn text(s: &str) -> String {
+        Self::escape(s, MAX_TEXT)
+    }
+
+    /// A line of facts: the bundle's text escaped, the report's own as it is.
+    fn line(spans: &[Span]) -> String {
+        let span = |span: &Span| match span {
+            Span::Own(s) => s.clone(),
+            Span::Text(s) => Self::text(s),
+            Span::Code(s) => Self::code(&Self::text(s)),
+            Span::Time(s) => Self::time(s),
+            Span::Muted(s) => Self::muted(s),
+        };
+        spans.iter().map(span).collect()
     }
 }
 
-/// The bundle's creation time, which is in whole seconds: `2026-11-20 13:00:00`.
-pub fn created_text(s: &str) -> String {
-    match Timestamp::parse_rfc3339(s) {
-        Some(t) => format!("{} {}", t.date(), &t.clock_millis()[..8]),
-        None => s.to_string(),
+/// The report in format `F`: its parts in order, each with its heading, and what a part
+/// says when it has nothing to show.
+pub fn write<F: Format>(r: &Report) -> String {
+    let mut out = String::new();
+    // Whether a part has anything to show; when it has not, it says so.
+    let shows = |out: &mut String, empty: bool, none: &str| {
+        if empty {
+            F::none(out, none);
+        }
+        !empty
+    };
+    F::start(&mut out, &F::text(&r.name), &F::line(&r.lead()));
+    F::heading(&mut out, Some("summary"), "Summary");
+    F::summary(&mut out, r);
+    F::heading(&mut out, None, "Sources and queries");
+    let sources = r.sources();
+    if shows(&mut out, sources.rows.is_empty(), "No source is recorded.") {
+        F::table(&mut out, &sources);
     }
-}
-
-/// `1 source`, `6 sources`.
-pub fn plural(n: u64, noun: &str) -> String {
-    format!(
-        "{} {noun}{}",
-        crate::ui::text::thousands(n as usize),
-        if n == 1 { "" } else { "s" }
-    )
+    F::heading(&mut out, Some("metrics"), "Case metrics");
+    F::metrics(&mut out, r);
+    F::heading(&mut out, Some("entities"), "Entities involved");
+    let entities = r.entities();
+    if shows(&mut out, entities.is_empty(), "No entities.") {
+        F::entities(&mut out, &entities);
+    }
+    F::heading(&mut out, Some("chains"), "Attack chains");
+    let chains = r.attack_chains();
+    shows(
+        &mut out,
+        chains.is_empty(),
+        "No chain was found by the rules.",
+    );
+    for (i, c) in chains.iter().enumerate() {
+        F::heading(&mut out, None, &format!("{}. {}", i + 1, F::text(c.rule)));
+        F::joined(&mut out, &c.bound, c.fires.as_ref());
+        F::table(&mut out, &c.steps);
+    }
+    F::heading(&mut out, Some("marks"), "Marked events");
+    let marked = r.marked();
+    if shows(&mut out, marked.is_empty(), "No event was marked.") {
+        F::marked(&mut out, &marked);
+    }
+    F::series(&mut out, r);
+    F::heading(&mut out, Some("verification"), "Verification");
+    F::end(&mut out, r);
+    out
 }
 
 /// The report of the bundle at `path` in `format`.
@@ -325,18 +262,5 @@ pub fn run(args: &ReportArgs) -> Result<Option<String>, String> {
             Ok(None)
         }
         None => Ok(Some(text)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_table_orders_are_the_models() {
-        let categories = crate::model::Category::ALL.map(|c| c.as_str());
-        assert_eq!(CATEGORY_ORDER, categories);
-        let severities = crate::model::Severity::ALL.map(|s| s.as_str());
-        assert_eq!(SEVERITY_ORDER, severities);
     }
 }

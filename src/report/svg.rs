@@ -186,7 +186,7 @@ pub fn histogram(
 
 /// Horizontal bars, one per `(label, value, text)`, scaled to the largest value; a row with
 /// no value has no bar and says so in its text.
-pub fn bars(title: &str, rows: &[(String, Option<f64>, String)], color: &str) -> String {
+pub fn bars(title: &str, rows: &[(&str, Option<f64>, String)], color: &str) -> String {
     let row_h = 24.0;
     let (w, h) = (1100u32, (36.0 + row_h * rows.len() as f64) as u32 + 6);
     let (label_w, plot_w) = (170.0, 560.0);
