@@ -16,7 +16,10 @@ cargo build --quiet
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export XDG_CONFIG_HOME="$tmp/config"
-SOURCE_DATE_EPOCH=1795000000 target/debug/casefile export --demo -o "$tmp/demo.casefile" >/dev/null
+# The case is the intrusion: from 12:55, after the CI runs' own critical events of 12:33
+# and 12:39, which the alert rules would otherwise count as the first alert.
+SOURCE_DATE_EPOCH=1795000000 target/debug/casefile export --demo --from 2026-11-20T12:55:00Z \
+    -o "$tmp/demo.casefile" >/dev/null
 target/debug/casefile report "$tmp/demo.casefile" --format html -o "$tmp/report.html"
 # --no-sandbox: chromium refuses to run as root with its sandbox (containers, CI).
 HOME="$tmp" "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars \

@@ -116,6 +116,13 @@ fn a_brute_force_raises_one_alert_on_the_status_line_without_moving_the_selectio
     assert!(app.notice.is_none(), "{:?}", app.notice);
     assert!(!app.alerts.as_mut().unwrap().take_bell());
     assert_eq!(app.alerts.as_ref().unwrap().raised(), 1);
+    // The case metrics count it: it fired at the 21st login, 20 s after the first.
+    let m = casefile::ui::case_metrics::for_app(&app);
+    assert_eq!(
+        m.first_alert.as_ref().map(|a| a.at.as_str()),
+        Some("2026-11-20T12:00:20.000000000Z")
+    );
+    assert_eq!(m.time_to_detect_ns, Some(20_000_000_000));
 
     // A lists it with its count; Enter pivots on its group.
     key(&mut app, KeyCode::Esc);

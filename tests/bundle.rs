@@ -58,6 +58,7 @@ fn demo_bundle() -> (Vec<u8>, casefile::load::Loaded, Vec<u32>) {
             ),
         ],
         chains: &chains,
+        alerts: Vec::new(),
         origin: Default::default(),
     };
     let (bytes, _) = build(&case, CREATED, &Redactor::default(), &mut |_| true).unwrap();
@@ -135,6 +136,7 @@ fn the_same_case_exported_twice_is_byte_identical() {
             history: PivotHistory::default(),
             marks: Vec::new(),
             chains: &[],
+            alerts: Vec::new(),
             origin: Default::default(),
         };
         build(&case, CREATED, &Redactor::default(), &mut |_| true)
@@ -728,6 +730,7 @@ fn an_export_stops_when_a_raw_record_cannot_be_read_back() {
             history: PivotHistory::default(),
             marks: Vec::new(),
             chains: &[],
+            alerts: Vec::new(),
             origin: Default::default(),
         };
         build(&case, CREATED, &Redactor::default(), &mut |_| true).map(|(b, _)| b)

@@ -225,6 +225,7 @@ fn bundle_with(title_of_shell: &str, note: &str) -> Vec<u8> {
         },
         marks: marks(&positions, note),
         chains: &chains,
+        alerts: Vec::new(),
         origin: Origin::Live,
     };
     build(&case, exported_secs(), &Redactor::default(), &mut |_| true)
@@ -537,6 +538,14 @@ fn the_report_command() {
         Some("2026-11-20T13:00:00.000000000Z")
     );
     assert_eq!(m.time_to_export_ns, Some(2_995_500_000_000));
+    // `casefile export` also runs the alert rules over what it loaded: the critical shell at
+    // 12:14:10 raises an alert before the chain completes (12:20), so detection is
+    // 12:14:10 − 12:10:04.5 (the chain's evidence, still the first signal) = 4 min 5.5 s.
+    assert_eq!(
+        m.first_alert.as_ref().map(|a| a.at.as_str()),
+        Some("2026-11-20T12:14:10.000000000Z")
+    );
+    assert_eq!(m.time_to_detect_ns, Some(245_500_000_000));
     // The marks are not carried by `export --bundle`; the demo says its clock is not ours.
     let demo = temp("demo.casefile");
     let out = run(&["export", "--demo", "-o", demo.to_str().unwrap()]);

@@ -54,6 +54,11 @@ impl ChainSet {
         })
     }
 
+    /// No chains: for rules over events alone (the chains are counted elsewhere).
+    pub fn none() -> ChainSet {
+        ChainSet::parse("no chains", "").unwrap_or_else(|_| ChainSet::built_in())
+    }
+
     /// The built-in rules/chains.toml.
     pub fn built_in() -> ChainSet {
         ChainSet::parse("rules/chains.toml (built in)", chains::DEFAULT_RULES).unwrap_or_else(

@@ -14,6 +14,8 @@ pub struct AlertState {
     ring: bool,
     /// Alerts raised so far.
     raised: usize,
+    /// The alert that fired first in event time, for the case metrics.
+    first: Option<crate::case_metrics::alerts::Alert>,
 }
 
 impl AlertState {
@@ -23,6 +25,7 @@ impl AlertState {
             bell,
             ring: false,
             raised: 0,
+            first: None,
         }
     }
 
@@ -30,6 +33,11 @@ impl AlertState {
     /// an alert was raised (updates of alerts already raised are only counted in the list).
     pub fn observe(&mut self, store: &Store) -> Option<String> {
         let updates = self.engine.observe(store);
+        for a in crate::case_metrics::alerts::from_raised(&updates) {
+            if self.first.as_ref().is_none_or(|f| a.at < f.at) {
+                self.first = Some(a);
+            }
+        }
         let raised: Vec<_> = updates
             .iter()
             .filter(|u| u.change == Change::Raised)
@@ -48,6 +56,11 @@ impl AlertState {
     /// Whether to ring the bell now (once per batch of raised alerts).
     pub fn take_bell(&mut self) -> bool {
         std::mem::take(&mut self.ring)
+    }
+
+    /// The alert that fired first (in event time), for the case metrics.
+    pub fn first(&self) -> Option<&crate::case_metrics::alerts::Alert> {
+        self.first.as_ref()
     }
 
     pub fn raised(&self) -> usize {

@@ -94,6 +94,12 @@ impl App {
             history,
             marks,
             chains: &self.chains.found,
+            alerts: self
+                .alerts
+                .as_ref()
+                .and_then(|a| a.first().cloned())
+                .into_iter()
+                .collect(),
             origin: self.marks.origin,
         };
         match super::export::start(&path, &case, &self.redactor, self.signer.clone()) {

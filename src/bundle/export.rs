@@ -33,6 +33,8 @@ pub struct Case<'a> {
     /// Marks by the position of their event.
     pub marks: Vec<(u32, Mark)>,
     pub chains: &'a [Chain],
+    /// Alerts the alert rules raised on these events (besides the chains), for the metrics.
+    pub alerts: Vec<crate::case_metrics::alerts::Alert>,
     /// Where the events come from, for the case metrics (the demo's and a replayed bundle's
     /// events are not the analyst's present).
     pub origin: crate::case_metrics::Origin,
@@ -89,6 +91,8 @@ pub struct ExportJob {
     tally: crate::case_metrics::EventTally,
     /// The times of the chains' steps, by arrival number, for the metrics' alerts.
     step_times: HashMap<u32, Option<Timestamp>>,
+    /// The alert rules' alerts, for the metrics.
+    alerts: Vec<crate::case_metrics::alerts::Alert>,
     origin: crate::case_metrics::Origin,
     created_secs: i64,
     redactor: Redactor,
@@ -143,6 +147,7 @@ impl ExportJob {
                 .collect(),
             tally: Default::default(),
             step_times,
+            alerts: case.alerts.clone(),
             origin: case.origin,
             created_secs,
             redactor: redactor.clone(),
@@ -373,6 +378,7 @@ impl ExportJob {
                     .collect::<Option<Vec<_>>>()?;
                 alerts::from_steps(&c.rule, steps, optional)
             })
+            .chain(self.alerts.iter().cloned())
             .collect();
         CaseMetrics::compute(&Inputs {
             events: self.tally.clone(),

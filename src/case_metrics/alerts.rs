@@ -97,6 +97,36 @@ pub fn from_chain(store: &Store, chain: &Chain, optional: &OptionalSteps) -> Opt
     from_steps(&chain.rule, steps?, optional)
 }
 
+/// The alerts that alert rules raised (`rules/alerts.toml`): each fires at the event that
+/// raised it (the incident's latest event then) and its evidence starts at the incident's
+/// first event. Updates of alerts already raised are not new alerts.
+pub fn from_raised(updates: &[crate::alerts::AlertUpdate]) -> Vec<Alert> {
+    updates
+        .iter()
+        .filter(|u| u.change == crate::alerts::Change::Raised)
+        .map(|u| Alert {
+            at: u.alert.last,
+            first_evidence: u.alert.first,
+            name: u.alert.rule.clone(),
+        })
+        .collect()
+}
+
+/// The first of the alerts the rules raise over the events of `store` that `query` picks (its
+/// window and pivots), in event time: what a headless export counts (the chains are counted
+/// on their own).
+pub fn first_raised(
+    store: &Store,
+    query: &crate::store::Query,
+    rules: crate::alerts::AlertRules,
+) -> Option<Alert> {
+    let mut engine = crate::alerts::AlertEngine::new(rules, crate::alerts::ChainSet::none());
+    engine.set_filter(Some(query.clone()));
+    let mut updates = engine.observe(store);
+    updates.extend(engine.flush(store));
+    from_raised(&updates).into_iter().min_by_key(|a| a.at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

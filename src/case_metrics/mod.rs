@@ -263,7 +263,14 @@ impl CaseMetrics {
             .alerts
             .iter()
             .min_by(|a, b| (a.at, a.first_evidence).cmp(&(b.at, b.first_evidence)));
-        let signal: Option<(Timestamp, String)> = match first_alert {
+        // The first signal is the earliest evidence any alert holds: a later alert can hold
+        // older evidence (a chain starting with the failed logins, fired after a critical
+        // event of its own).
+        let earliest = inputs
+            .alerts
+            .iter()
+            .min_by_key(|a| (a.first_evidence, a.at));
+        let signal: Option<(Timestamp, String)> = match earliest {
             Some(a) => Some((
                 a.first_evidence,
                 format!("the earliest evidence of {}", a.name),
@@ -277,7 +284,9 @@ impl CaseMetrics {
             });
         }
         let signal_at = signal.as_ref().map(|(t, _)| *t);
-        let time_to_detect_ns = first_alert.map(|a| a.at.0.saturating_sub(a.first_evidence.0));
+        let time_to_detect_ns = first_alert
+            .zip(signal_at)
+            .map(|(a, s)| a.at.0.saturating_sub(s.0));
 
         // The first mark: the earliest made at or after the first signal; on a replay, made
         // by the export (the response's, not the review's).
@@ -484,11 +493,14 @@ mod tests {
             origin: Origin::Live,
         };
         let m = CaseMetrics::compute(&inputs);
-        assert_eq!(m.first_signal.unwrap().at, "2026-11-20T12:40:00.000000000Z");
-        assert_eq!(m.time_to_detect_ns, Some(5 * 60 * 1_000_000_000));
+        // The first signal is the earliest evidence of any alert: the later alert's, 12:30.
+        assert_eq!(m.first_signal.unwrap().at, "2026-11-20T12:30:00.000000000Z");
+        // The first alert fired at 12:45: 15 minutes to detect.
+        assert_eq!(m.first_alert.unwrap().at, "2026-11-20T12:45:00.000000000Z");
+        assert_eq!(m.time_to_detect_ns, Some(15 * 60 * 1_000_000_000));
         assert_eq!(m.time_to_triage_ns, Some(2 * 60 * 1_000_000_000));
         assert_eq!(m.triage_from.as_deref(), Some("alert"));
-        assert_eq!(m.time_to_export_ns, Some(80 * 60 * 1_000_000_000));
+        assert_eq!(m.time_to_export_ns, Some(90 * 60 * 1_000_000_000));
         assert_eq!(m.by_category["runtime"], 1);
         assert_eq!(m.by_category["secrets"], 0, "every category listed");
         assert_eq!(m.by_severity["debug"], 0);

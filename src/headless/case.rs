@@ -41,6 +41,14 @@ pub fn export_bundle(
         },
         marks: Vec::new(),
         chains: &found,
+        // The alert rules over the events loaded, in event time, as `watch` would raise them.
+        alerts: crate::case_metrics::alerts::first_raised(
+            &loaded.store,
+            query,
+            crate::alerts::AlertRules::load(crate::cli::config_dir().as_deref())?,
+        )
+        .into_iter()
+        .collect(),
         origin: origin(&args.sources)?,
     };
     let written = export::export(&case, path, redactor, signer)?;

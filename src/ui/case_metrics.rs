@@ -24,6 +24,7 @@ pub fn for_app(app: &App) -> CaseMetrics {
             .found
             .iter()
             .filter_map(|c| alerts::from_chain(store, c, optional))
+            .chain(app.alerts.as_ref().and_then(|a| a.first().cloned()))
             .collect(),
         marks: app.marks.iter().map(|(_, m)| m.marked_at).collect(),
         exported_at: None,
