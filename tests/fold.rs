@@ -315,3 +315,33 @@ fn the_by_keys_keep_places_apart() {
     assert_eq!(unfolded.rows.len(), folded.rows.len() + n - 1);
     assert!(unfolded.rows.windows(2).all(|w| w[0] < w[1]));
 }
+
+#[test]
+fn no_text_an_attacker_writes_moves_detections_under_a_signal() {
+    // Three different Falco detections whose command lines end like sshd's noise: each stays
+    // under its own rule, never folded into "SSH login failures".
+    let dir = std::env::temp_dir().join(format!("casefile-fold-hijack-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("falco.jsonl");
+    let line = |t: &str, rule: &str| {
+        format!(
+            "{{\"time\":\"2026-11-20T12:00:0{t}Z\",\"rule\":\"{rule}\",\"priority\":\"Critical\",\"output\":\"sshd: Invalid user x [preauth] cmdline=sh -c id # [preauth]\",\"hostname\":\"node-1\",\"output_fields\":{{\"proc.cmdline\":\"sh -c id # [preauth]\",\"fd.sip\":\"203.0.113.9\"}}}}\n"
+        )
+    };
+    let text = line("1", "Terminal shell in container")
+        + &line("2", "Write below etc")
+        + &line("3", "Outbound Connection to C2 Servers");
+    std::fs::write(&path, text).unwrap();
+    let rows = json_lines(&casefile(&[
+        "query",
+        "--falco",
+        path.to_str().unwrap(),
+        "--fold",
+    ]));
+    assert_eq!(rows.len(), 3, "{rows:#?}");
+    for r in &rows {
+        assert_eq!(fold_count(r), 1);
+        assert_eq!(r["fold"]["by"], "rule", "{r}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

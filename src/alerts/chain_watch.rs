@@ -87,6 +87,13 @@ pub(super) struct ChainWatch {
 }
 
 impl ChainWatch {
+    /// The store was rebuilt with new arrival numbers: what was collected is gone.
+    pub fn forget(&mut self) {
+        self.relevant.clear();
+        self.newest = Timestamp::MIN;
+        self.due = false;
+    }
+
     pub fn new(set: ChainSet) -> ChainWatch {
         ChainWatch {
             set,

@@ -250,6 +250,9 @@ impl AlertEngine {
     /// dropped, its arrival numbers given again), so nothing is counted twice.
     pub fn rebase(&mut self, store: &Store) {
         self.next_id = store.len() as u32;
+        if let Some(c) = &mut self.chains {
+            c.forget();
+        }
     }
 
     /// Runs a due chain search now and tells every open incident's count not yet told: for

@@ -53,6 +53,12 @@ impl AlertState {
         Some(text)
     }
 
+    /// The store was rebuilt (a query edited and run again): arrival numbers start over, and
+    /// the events still held are not raised again.
+    pub fn rebase(&mut self, store: &Store) {
+        self.engine.rebase(store);
+    }
+
     /// Whether to ring the bell now (once per batch of raised alerts).
     pub fn take_bell(&mut self) -> bool {
         std::mem::take(&mut self.ring)

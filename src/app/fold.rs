@@ -18,8 +18,9 @@ pub struct FoldState {
     unfolded: HashSet<FoldKey>,
     /// The shown events as folded the last time.
     pub view: Folded,
-    /// The summaries of the folded rows in view, by row position.
-    summaries: HashMap<u32, Summary>,
+    /// The summaries of the folded rows seen, by set, with the set's size and last event
+    /// when made: a refold (every live batch) makes again only those whose set changed.
+    summaries: HashMap<FoldKey, (usize, u32, Summary)>,
 }
 
 impl FoldState {
@@ -52,7 +53,6 @@ impl FoldState {
         shown: Vec<u32>,
         never: impl Fn(u32) -> bool,
     ) -> Vec<u32> {
-        self.summaries.clear();
         if !self.enabled || !self.keys.complete(store) {
             self.view = Folded::default();
             return shown;
@@ -69,18 +69,29 @@ impl FoldState {
     /// Makes the summaries of the folded rows among `rows` (the ones in view).
     pub fn summarize(&mut self, store: &Store, rows: &[u32]) {
         for &pos in rows {
-            if self.summaries.contains_key(&pos) {
+            let Some(g) = self.view.folded_at(pos) else {
                 continue;
-            }
-            if let Some(s) = self.view.folded_at(pos).and_then(|g| Summary::of(store, g)) {
-                self.summaries.insert(pos, s);
+            };
+            let (n, last) = (g.members.len(), g.members[g.members.len() - 1]);
+            let fresh = self
+                .summaries
+                .get(&g.key)
+                .is_some_and(|(had, was_last, _)| *had == n && *was_last == last);
+            if !fresh {
+                if let Some(s) = Summary::of(store, g) {
+                    self.summaries.insert(g.key, (n, last, s));
+                }
             }
         }
     }
 
     /// The summary of a folded row (made for the rows in view).
     pub fn summary(&self, pos: u32) -> Option<&Summary> {
-        self.summaries.get(&pos)
+        let g = self.view.folded_at(pos)?;
+        self.summaries
+            .get(&g.key)
+            .filter(|(n, last, _)| *n == g.members.len() && Some(last) == g.members.last())
+            .map(|(_, _, s)| s)
     }
 
     /// What the row at `pos` stands for, when it is a folded set.
@@ -103,9 +114,25 @@ impl FoldState {
 
     /// Unfolds the set of the event at `pos`, or folds it again; returns how many events the
     /// set has, or `None` when the event repeats nothing.
-    pub fn toggle(&mut self, pos: u32) -> Option<(usize, bool)> {
-        let g = self.view.group(pos)?;
-        let (key, n) = (g.key, g.members.len());
+    /// A marked event or a chain step is a row of its own, but `z` on it still folds back
+    /// the unfolded set it would belong to.
+    pub fn toggle(&mut self, store: &Store, pos: u32) -> Option<(usize, bool)> {
+        let (key, n) = match self.view.group(pos) {
+            Some(g) => (g.key, g.members.len()),
+            None => {
+                let key = self
+                    .keys
+                    .get(store, pos)
+                    .filter(|k| self.unfolded.contains(k))?;
+                let n = self
+                    .view
+                    .rows
+                    .iter()
+                    .find_map(|&r| self.view.group(r).filter(|g| g.key == key))
+                    .map_or(1, |g| g.members.len());
+                (key, n)
+            }
+        };
         let unfolded = if self.unfolded.remove(&key) {
             false
         } else {
@@ -129,6 +156,12 @@ impl FoldState {
     /// The row that shows `pos` (its set's first event while the set is folded).
     pub fn row_of(&self, pos: u32) -> u32 {
         self.view.row_of(pos)
+    }
+
+    /// The store was rebuilt with new arrival numbers: every key is computed again.
+    pub fn rebuild(&mut self) {
+        self.keys = FoldKeys::new(self.keys.rules_arc());
+        self.positions_moved();
     }
 
     /// Late events moved positions: the folded view holds stale ones (the keys are kept by

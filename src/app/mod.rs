@@ -302,16 +302,14 @@ impl App {
                 .flat_map(|c| c.steps.iter().map(|s| s.pos)),
         );
         never.sort_unstable();
-        let chosen = self.timeline.anchor();
         let events = shown.clone();
         let shown = self
             .fold
             .apply(store, shown, |p| never.binary_search(&p).is_ok());
         self.timeline
             .set_events((shown.len() < events.len()).then_some(events));
-        self.timeline
-            .set_anchor(chosen.map(|p| self.fold.row_of(p)));
-        self.timeline.replace(shown);
+        let fold = &self.fold;
+        self.timeline.replace_showing(shown, |p| fold.row_of(p));
         self.after_change();
     }
 
@@ -600,7 +598,7 @@ impl App {
         let Some(pos) = self.timeline.selected_pos() else {
             return;
         };
-        self.notice = Some(match self.fold.toggle(pos) {
+        self.notice = Some(match self.fold.toggle(&self.data.store, pos) {
             Some((n, true)) => format!(
                 "{} repeated events unfolded (z folds them again)",
                 crate::ui::text::thousands(n)
@@ -641,6 +639,12 @@ impl App {
             Ok(said) => self.notice = Some(said),
             Err(e) => self.notice = Some(e),
         }
+        // The store was rebuilt: arrival numbers start over.
+        self.fold.rebuild();
+        if let Some(a) = &mut self.alerts {
+            a.rebase(&self.data.store);
+        }
+        self.chains.positions_moved();
         self.detail.invalidate();
         self.tree.invalidate();
         self.correlated.invalidate();
@@ -695,7 +699,8 @@ impl App {
                 Some(id) => {
                     let on = self.marks.toggle_star(id);
                     self.notice = Some(if on { "starred" } else { "star removed" }.into());
-                    if self.marked_only {
+                    // A marked event leaves its folded row (and may join it again).
+                    if self.marked_only || self.fold.enabled {
                         self.show_current();
                     }
                 }
@@ -708,6 +713,9 @@ impl App {
             Action::NoteSave => {
                 if let (Some(text), Some(id)) = (self.note_input.take(), self.selected_id()) {
                     self.marks.set_note(id, &text);
+                    if self.marked_only || self.fold.enabled {
+                        self.show_current();
+                    }
                 }
             }
             Action::NoteCancel => self.note_input = None,

@@ -44,7 +44,14 @@ impl TimelineState {
     /// Replaces the shown events, keeping the same event selected when it is still shown, else
     /// the one nearest in time.
     pub fn replace(&mut self, shown: Vec<u32>) {
-        let keep = self.anchor.or(self.selected_pos());
+        self.replace_showing(shown, |p| p);
+    }
+
+    /// Replaces the shown rows, selecting the row that shows the chosen event (`row_of`: the
+    /// first of its folded set). The chosen event stays chosen, so the selection returns to
+    /// it when its set is unfolded or it is a row again.
+    pub fn replace_showing(&mut self, shown: Vec<u32>, row_of: impl Fn(u32) -> u32) {
+        let keep = self.anchor.or(self.selected_pos()).map(row_of);
         self.shown = shown;
         if self.follow {
             self.bottom();
@@ -122,6 +129,20 @@ mod tests {
         assert_eq!(t.selected_pos(), Some(1));
         t.replace(vec![1, 5, 9]);
         assert_eq!(t.selected_pos(), Some(5));
+    }
+
+    #[test]
+    fn a_folded_event_selects_its_row_and_stays_chosen() {
+        let mut t = TimelineState::default();
+        t.replace(vec![1, 5, 9, 12]);
+        t.move_by(2); // 9
+                      // 9 folds into the row of 5: the row is selected, 9 is still the chosen event.
+        t.replace_showing(vec![1, 5, 12], |p| if p == 9 { 5 } else { p });
+        assert_eq!(t.selected_pos(), Some(5));
+        assert_eq!(t.anchor(), Some(9));
+        // Unfolded again: back on 9.
+        t.replace(vec![1, 5, 9, 12]);
+        assert_eq!(t.selected_pos(), Some(9));
     }
 
     #[test]

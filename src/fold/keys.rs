@@ -29,6 +29,10 @@ impl FoldKeys {
         &self.rules
     }
 
+    pub fn rules_arc(&self) -> Arc<FoldRules> {
+        self.rules.clone()
+    }
+
     /// Whether every stored event has its key.
     pub fn complete(&self, store: &Store) -> bool {
         self.by_id.len() >= store.len()

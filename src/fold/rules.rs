@@ -215,22 +215,24 @@ impl FoldRules {
         let mut h = self.seed.build_hasher();
         e.source_name().hash(&mut h);
         e.kind().as_str().hash(&mut h);
-        let message = e.message();
-        let by = match self.signal(e, &message) {
-            Some(s) => {
-                (0u8, &s.name).hash(&mut h);
-                &s.by
-            }
-            None => {
-                match rule_of(e) {
-                    Some(rule) => (1u8, rule).hash(&mut h),
-                    None => {
-                        scratch.clear();
-                        template_of(e, &message, scratch);
-                        (2u8, scratch.as_str()).hash(&mut h);
-                    }
+        // A rule (written by the detection, not by the attacker) comes first: no text in an
+        // event can move it under a signal.
+        let by = if let Some(rule) = rule_of(e) {
+            (1u8, rule).hash(&mut h);
+            &self.by
+        } else {
+            let message = e.message();
+            match self.signal(e, &message) {
+                Some(s) => {
+                    (0u8, &s.name).hash(&mut h);
+                    &s.by
                 }
-                &self.by
+                None => {
+                    scratch.clear();
+                    template_of(e, &message, scratch);
+                    (2u8, scratch.as_str()).hash(&mut h);
+                    &self.by
+                }
             }
         };
         let mut values: Vec<(EntityKey, &str)> =
@@ -242,12 +244,12 @@ impl FoldRules {
 
     /// What the event folds by (for the folded row and `query --fold`).
     pub fn basis(&self, e: &EventRef) -> FoldBasis {
+        if let Some(rule) = rule_of(e) {
+            return FoldBasis::Rule(rule.to_string());
+        }
         let message = e.message();
         if let Some(s) = self.signal(e, &message) {
             return FoldBasis::Signal(s.name.clone());
-        }
-        if let Some(rule) = rule_of(e) {
-            return FoldBasis::Rule(rule.to_string());
         }
         let mut t = String::new();
         template_of(e, &message, &mut t);

@@ -28,7 +28,10 @@ pub fn draw(frame: &mut Frame, app: &App, cursor: usize) {
         )),
         Some(_) => {}
     }
-    for (i, a) in list.iter().enumerate() {
+    // Only the rows in sight are built (an alert storm can hold thousands).
+    let inner = h.saturating_sub(2) as usize;
+    let first = cursor.saturating_sub(inner.saturating_sub(1));
+    for (i, a) in list.iter().enumerate().skip(first).take(inner) {
         let here = i == cursor;
         let group: Vec<String> = a
             .group
@@ -72,8 +75,6 @@ pub fn draw(frame: &mut Frame, app: &App, cursor: usize) {
             line
         });
     }
-    let inner = h.saturating_sub(2) as usize;
-    let scroll = cursor.saturating_sub(inner.saturating_sub(1)) as u16;
     let title = match &app.alerts {
         Some(a) => format!(
             " alerts: {} raised, {} open — j/k, Enter pivots on its group, Esc closes ",
@@ -87,8 +88,5 @@ pub fn draw(frame: &mut Frame, app: &App, cursor: usize) {
         .border_style(t.get("ui.border"))
         .title(Span::styled(title, t.get("ui.title")));
     frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).block(block).scroll((scroll, 0)),
-        popup,
-    );
+    frame.render_widget(Paragraph::new(lines).block(block), popup);
 }
