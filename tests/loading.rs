@@ -336,3 +336,27 @@ fn raw_records_are_read_back_from_their_file_and_a_rewritten_file_says_so() {
     assert_eq!(loaded.store.get(0).unwrap().raw_checked().unwrap(), line(1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn repeats_arriving_live_add_to_their_folded_row() {
+    let mut app = empty_app();
+    app.fold.enabled = true;
+    app.on_source(SourceMessage::Batch {
+        source: 0,
+        events: (0..10).map(|i| event(i, &format!("e{i}"))).collect(),
+    });
+    settle(&mut app);
+    // `e0` … `e9` are one template: one row standing for ten events.
+    assert_eq!(app.timeline.shown.len(), 1);
+    let row = app.timeline.shown[0];
+    assert_eq!(app.fold.summary(row).map(|s| s.count), Some(10));
+    app.on_source(SourceMessage::Batch {
+        source: 0,
+        events: (10..15).map(|i| event(i, &format!("e{i}"))).collect(),
+    });
+    settle(&mut app);
+    assert_eq!(app.timeline.shown, vec![row], "still the one row");
+    assert_eq!(app.timeline.events().len(), 15);
+    assert_eq!(app.fold.summary(row).map(|s| s.count), Some(15));
+    assert!(screen(&app).contains("×15 "), "{}", screen(&app));
+}

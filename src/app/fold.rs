@@ -9,6 +9,15 @@ use std::sync::Arc;
 /// How many fold keys one slice computes between two looks at the keyboard.
 pub const FOLD_SLICE: usize = 50_000;
 
+/// A folded row's summary and the name of its signal, made outside the draw.
+#[derive(Debug, Clone)]
+struct Made {
+    count: usize,
+    last: u32,
+    summary: Summary,
+    signal: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct FoldState {
     /// Folding is on (`Z` switches it).
@@ -20,7 +29,7 @@ pub struct FoldState {
     pub view: Folded,
     /// The summaries of the folded rows seen, by set, with the set's size and last event
     /// when made: a refold (every live batch) makes again only those whose set changed.
-    summaries: HashMap<FoldKey, (usize, u32, Summary)>,
+    summaries: HashMap<FoldKey, Made>,
 }
 
 impl FoldState {
@@ -76,22 +85,38 @@ impl FoldState {
             let fresh = self
                 .summaries
                 .get(&g.key)
-                .is_some_and(|(had, was_last, _)| *had == n && *was_last == last);
-            if !fresh {
-                if let Some(s) = Summary::of(store, g) {
-                    self.summaries.insert(g.key, (n, last, s));
-                }
+                .is_some_and(|m| m.count == n && m.last == last);
+            if fresh {
+                continue;
+            }
+            let signal = store
+                .get(pos)
+                .and_then(|e| match self.keys.rules().basis(&e) {
+                    crate::fold::FoldBasis::Signal(name) => Some(name),
+                    _ => None,
+                });
+            if let Some(summary) = Summary::of(store, g) {
+                let made = Made {
+                    count: n,
+                    last,
+                    summary,
+                    signal,
+                };
+                self.summaries.insert(g.key, made);
             }
         }
     }
 
     /// The summary of a folded row (made for the rows in view).
     pub fn summary(&self, pos: u32) -> Option<&Summary> {
+        self.made(pos).map(|m| &m.summary)
+    }
+
+    fn made(&self, pos: u32) -> Option<&Made> {
         let g = self.view.folded_at(pos)?;
         self.summaries
             .get(&g.key)
-            .filter(|(n, last, _)| *n == g.members.len() && Some(last) == g.members.last())
-            .map(|(_, _, s)| s)
+            .filter(|m| m.count == g.members.len() && Some(&m.last) == g.members.last())
     }
 
     /// What the row at `pos` stands for, when it is a folded set.
@@ -99,12 +124,10 @@ impl FoldState {
         self.view.folded_at(pos)
     }
 
-    /// The name of the signal the event folds by, when it is one (`SSH login failures`).
-    pub fn signal_name(&self, e: &crate::store::EventRef) -> Option<String> {
-        match self.keys.rules().basis(e) {
-            crate::fold::FoldBasis::Signal(name) => Some(name),
-            _ => None,
-        }
+    /// The name of the signal a folded row folds by, when it is one (`SSH login failures`);
+    /// found with its summary, for the rows in view.
+    pub fn signal_name(&self, pos: u32) -> Option<&str> {
+        self.made(pos)?.signal.as_deref()
     }
 
     /// Whether `pos` is one event of an unfolded set.

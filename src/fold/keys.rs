@@ -38,11 +38,6 @@ impl FoldKeys {
         self.by_id.len() >= store.len()
     }
 
-    /// How many of the stored events have their key.
-    pub fn done(&self) -> usize {
-        self.by_id.len()
-    }
-
     /// Computes up to `budget` more keys, split across the cores; returns whether every
     /// stored event has its key now.
     pub fn step(&mut self, store: &Store, budget: usize) -> bool {

@@ -118,7 +118,10 @@ fn folded_row(
     let spark = summary
         .map(|s| format!("{} ", s.sparkline(cells)))
         .unwrap_or_default();
-    let mut label = app.fold.signal_name(e).unwrap_or_else(|| summary_text(e));
+    let mut label = app
+        .fold
+        .signal_name(pos)
+        .map_or_else(|| summary_text(e), str::to_string);
     if let Some(s) = summary {
         if let Some(v) = s.varying_text(2) {
             label.push_str(" · ");
