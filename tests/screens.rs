@@ -687,3 +687,99 @@ fn a_starred_event_is_never_folded_away() {
     assert!(app.timeline.shown.iter().any(|&p| Some(p) == starred));
     assert!(text(&render(&app)).contains("★ "));
 }
+
+/// The events the timeline shows against what the store selects for the current pivot.
+fn shown_is_the_pivot(app: &App) -> usize {
+    let query = Query {
+        pivots: app.history.current().to_vec(),
+        ..Query::default()
+    };
+    let mut want = app.data.store.select(&query);
+    want.sort_unstable();
+    let mut shown = app.timeline.events().to_vec();
+    shown.sort_unstable();
+    assert_eq!(shown, want, "the timeline shows exactly the pivot's events");
+    shown.len()
+}
+
+#[test]
+fn the_tree_and_related_panes_pivot_add_and_leave_out() {
+    let mut app = demo_app((120, 40), "dark");
+    // The miner's exec, then the search cleared: the pivot alone decides what is shown.
+    keys(&mut app, "/xmrig\nj/\x1b");
+    assert!(app.search.input.is_empty());
+    let all = app.timeline.events().len();
+    keys(&mut app, "\t\t");
+    let top = |app: &App| text(&render(app)).lines().next().unwrap().to_string();
+
+    // `-` on the miner's process leaves it out of its container.
+    keys(&mut app, "-");
+    let pivots: Vec<String> = app
+        .history
+        .current()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(pivots.len(), 2, "{pivots:?}");
+    assert!(
+        pivots[0].starts_with("container=5f2c1a9b3d4e"),
+        "{pivots:?}"
+    );
+    assert_eq!(pivots[1], "pid!=4300");
+    assert!(top(&app).contains("pid!=4300"), "{}", top(&app));
+    let without_miner = shown_is_the_pivot(&app);
+    assert!(without_miner > 0 && without_miner < all);
+
+    // Back, then `+` on the same process: the container AND its pid.
+    keys(&mut app, "b\t\t+");
+    let pivots: Vec<String> = app
+        .history
+        .current()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(pivots[1], "pid=4300", "{pivots:?}");
+    let miner = shown_is_the_pivot(&app);
+    assert!(miner > 0);
+    keys(&mut app, "b");
+    let container = shown_is_the_pivot(&app);
+    assert_eq!(container, all, "back at the start");
+
+    // The related pane pivots on what a related event shares with the selected one.
+    keys(&mut app, "\t\t\t");
+    let item = app.correlated.items[0].clone();
+    keys(&mut app, "p");
+    let want: Vec<String> = item
+        .shared
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let got: Vec<String> = app
+        .history
+        .current()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(got, want);
+    shown_is_the_pivot(&app);
+    assert!(
+        app.timeline.events().contains(&item.pos),
+        "the related event is among the pivot's events"
+    );
+    // `-` there leaves those entities out.
+    keys(&mut app, "x\t\t\t-");
+    let got: Vec<String> = app
+        .history
+        .current()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    let want: Vec<String> = item
+        .shared
+        .iter()
+        .map(|(k, v)| format!("{k}!={v}"))
+        .collect();
+    assert_eq!(got, want);
+    assert!(!app.timeline.events().contains(&item.pos));
+    shown_is_the_pivot(&app);
+}

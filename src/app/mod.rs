@@ -14,6 +14,7 @@ pub mod fold;
 mod history;
 mod live;
 pub mod marks;
+mod pane_pivot;
 pub mod query_editor;
 mod run;
 mod scrub;
@@ -35,10 +36,11 @@ pub use view_cache::{MetricStrip, ViewCache};
 use crate::load::Loaded;
 use crate::model::TimeRange;
 use crate::sources::task::{Cancel, SourceMessage};
-use crate::store::{Pivot, Query};
+use crate::store::Query;
 use crate::ui::keymap::{Context, KeyPress, Keymap, Lookup};
 use crate::ui::layout;
 use crate::ui::theme::Theme;
+use pane_pivot::PivotMode;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::time::{Duration, Instant};
 
@@ -905,20 +907,9 @@ impl App {
                     self.notice = Some("this event has no entities to pivot on".into());
                 }
             }
-            Action::Pivot | Action::PivotAdd if self.focus == Pane::Tree => {
-                match self.tree.pivots() {
-                    Some(pivots) => {
-                        self.history.push(pivots);
-                        self.focus = Pane::Timeline;
-                        self.pivot_changed();
-                    }
-                    None => self.notice = Some("no process here to pivot on".into()),
-                }
-            }
-            Action::Pivot | Action::PivotAdd => {
-                self.pivot_on_chosen(action == Action::PivotAdd, false)
-            }
-            Action::PivotExclude => self.pivot_on_chosen(true, true),
+            Action::Pivot => self.pivot_from_pane(PivotMode::Only),
+            Action::PivotAdd => self.pivot_from_pane(PivotMode::Add),
+            Action::PivotExclude => self.pivot_from_pane(PivotMode::Exclude),
             Action::Back => {
                 if self.history.back() {
                     self.pivot_changed();
@@ -1043,29 +1034,6 @@ impl App {
             _ => {}
         }
         self.after_change();
-    }
-
-    /// Pivots on the entity chosen in the detail pane: alone, added (AND), or left out.
-    fn pivot_on_chosen(&mut self, add: bool, exclude: bool) {
-        let Some((key, value)) = self.detail.chosen() else {
-            self.notice = Some("choose an entity in the detail pane first".into());
-            return;
-        };
-        let pivot = Pivot {
-            exclude,
-            ..Pivot::new(key, value)
-        };
-        let mut pivots = if add || exclude {
-            self.history.current().to_vec()
-        } else {
-            Vec::new()
-        };
-        if !pivots.contains(&pivot) {
-            pivots.push(pivot);
-        }
-        self.history.push(pivots);
-        self.focus = Pane::Timeline;
-        self.pivot_changed();
     }
 }
 

@@ -3,6 +3,8 @@ use crate::model::{EntityKey, TimeRange};
 use crate::store::{Pivot, Query, Store};
 use std::collections::HashSet;
 
+use super::pane_pivot::PivotTarget;
+
 /// The process tree of the selected event's container (or host), prepared when the
 /// selection or the data changes, so drawing only reads it.
 #[derive(Debug, Clone, Default)]
@@ -117,16 +119,19 @@ impl TreeState {
         }
     }
 
-    /// The pivots for the node under the cursor: its scope and its pid.
-    pub fn pivots(&self) -> Option<Vec<Pivot>> {
+    /// What the node under the cursor pivots on: its pid, within its scope.
+    pub fn target(&self) -> Option<PivotTarget> {
         let &(n, _) = self.rows.get(self.cursor)?;
         let scope = match self.scope.as_ref()? {
             Scope::Container(c) => Pivot::new(EntityKey::Container, c.clone()),
             Scope::Host(h) => Pivot::new(EntityKey::Host, h.clone()),
         };
-        Some(vec![
-            scope,
-            Pivot::new(EntityKey::Pid, self.forest.nodes[n].pid.to_string()),
-        ])
+        Some(PivotTarget {
+            within: vec![scope],
+            subject: vec![Pivot::new(
+                EntityKey::Pid,
+                self.forest.nodes[n].pid.to_string(),
+            )],
+        })
     }
 }
