@@ -97,17 +97,28 @@ fn main() -> ExitCode {
         }
         Some(Command::Watch(args)) => watch(args),
         Some(Command::Export(args)) => {
+            let mut cancelled = false;
             headless(&args.sources, &args.filters, |loaded, query, positions| {
-                let summary = casefile::headless::case::export_bundle(
+                match casefile::headless::case::export_bundle(
                     loaded,
                     query,
                     positions,
                     args,
                     &chain_rules()?,
                     &redact_rules()?,
-                )?;
-                say!("{summary}");
+                )? {
+                    Some(summary) => say!("{summary}"),
+                    None => cancelled = true,
+                }
                 Ok(())
+            })
+            .map(|code| {
+                if cancelled {
+                    eprintln!("casefile: export stopped; nothing was written");
+                    ExitCode::from(130)
+                } else {
+                    code
+                }
             })
         }
         Some(Command::Link(args)) => {

@@ -5,6 +5,8 @@
 //! is killed by a drop guard if a test fails. Waits poll the emulated screen every 20 ms and give
 //! up after 10 s with the current screen in the panic message.
 
+#[path = "../examples/support/falco_gen.rs"]
+mod falco_gen;
 mod support;
 
 use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
@@ -958,6 +960,54 @@ fn no_color_selects_the_monochrome_theme() {
         String::from_utf8_lossy(&out.raw).contains("\x1b[7m")
             || out.raw.windows(3).any(|w| w == b";7m")
     );
+}
+
+#[test]
+fn ctrl_c_stops_an_export_and_nothing_is_written() {
+    let home = TempDir::new("export");
+    let input = home.path().join("falco.jsonl");
+    let mut text = String::new();
+    for line in falco_gen::lines(30_000) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    std::fs::write(&input, text).unwrap();
+    let dir = home.path().to_path_buf();
+    let target = dir.join("case.casefile");
+    let args = [
+        OsStr::new("export"),
+        OsStr::new("--falco"),
+        input.as_os_str(),
+        OsStr::new("-o"),
+        target.as_os_str(),
+    ];
+    let mut t = Tui::spawn(home, &args, 100, 6);
+    // The progress line, on a terminal only.
+    t.wait_for("the export's progress", |rows| {
+        rows.iter()
+            .any(|r| r.contains("casefile: exporting ") && r.contains(" of 30,000 events ("))
+    });
+    t.send("\x03");
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = t.child.try_wait().expect("try_wait") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no exit after Ctrl-C\n{}",
+            t.dump()
+        );
+        std::thread::sleep(POLL);
+    };
+    assert_eq!(status.exit_code(), 130, "{}", t.dump());
+    t.wait_for_text("casefile: export stopped; nothing was written");
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n != "falco.jsonl" && n != "config")
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 #[test]

@@ -202,6 +202,11 @@ impl ExportJob {
         self.ids.len()
     }
 
+    /// Events written so far.
+    pub fn done(&self) -> usize {
+        self.done
+    }
+
     /// The bundle's bytes and its manifest, once every event is written.
     pub fn finish(mut self) -> Result<(Vec<u8>, Manifest), String> {
         let events = std::mem::replace(
@@ -463,19 +468,30 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Builds and writes a bundle, signed when a key is given.
+/// Builds and writes a bundle, signed when a key is given. `keep_going` is told the events
+/// done and the events in all between slices of work, and once more before the file is
+/// written; when it answers false, nothing is written and the answer is `Ok(None)`.
 pub fn export(
     case: &Case,
     path: &Path,
     redactor: &Redactor,
     signer: Option<ed25519_dalek::SigningKey>,
-) -> Result<Written, String> {
+    keep_going: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Option<Written>, String> {
     let mut job = ExportJob::new(case, created_at()?, redactor).signed_by(signer);
-    while !job.step(case.store, 4096)? {}
+    while !job.step(case.store, 4096)? {
+        if !keep_going(job.done(), job.events()) {
+            return Ok(None);
+        }
+    }
+    let events = job.events();
     let (bytes, manifest) = job.finish()?;
+    if !keep_going(events, events) {
+        return Ok(None);
+    }
     write_atomic(path, &bytes)?;
-    Ok(Written {
+    Ok(Some(Written {
         bytes: bytes.len() as u64,
         manifest,
-    })
+    }))
 }

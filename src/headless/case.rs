@@ -12,7 +12,7 @@ use crate::store::Query;
 use std::path::Path;
 
 /// Exports the chosen events (`positions`) from what was loaded, as `args` say; returns a
-/// summary line.
+/// summary line, or `None` when Ctrl-C stopped it (and nothing was written).
 pub fn export_bundle(
     loaded: &Loaded,
     query: &Query,
@@ -20,7 +20,7 @@ pub fn export_bundle(
     args: &ExportArgs,
     rules: &Rules,
     redactor: &Redactor,
-) -> Result<String, String> {
+) -> Result<Option<String>, String> {
     let (filters, path) = (&args.filters, args.output.as_path());
     let signer = args
         .sign
@@ -51,8 +51,11 @@ pub fn export_bundle(
         .collect(),
         origin: origin(&args.sources)?,
     };
-    let written = export::export(&case, path, redactor, signer)?;
-    Ok(summary(path, written.bytes, &written.manifest))
+    let mut progress = super::progress::Progress::start("exporting")?;
+    let written = export::export(&case, path, redactor, signer, &mut |done, all| {
+        progress.tick(done, all)
+    })?;
+    Ok(written.map(|w| summary(path, w.bytes, &w.manifest)))
 }
 
 /// Where the exported events come from, for the case metrics: the demo, a bundle (its first

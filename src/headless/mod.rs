@@ -3,6 +3,7 @@
 pub mod case;
 mod fold_output;
 mod output;
+pub mod progress;
 mod query;
 
 pub(crate) use output::terminal_safe_json;
