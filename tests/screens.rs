@@ -783,3 +783,27 @@ fn the_tree_and_related_panes_pivot_add_and_leave_out() {
     assert!(!app.timeline.events().contains(&item.pos));
     shown_is_the_pivot(&app);
 }
+
+/// The histogram is kept between frames and rebuilt only when what it counts changes: after
+/// each of these steps it counts exactly the events shown, never a stale set.
+#[test]
+fn the_histogram_follows_every_change_of_the_events_shown() {
+    let mut app = demo_app((120, 40), "dark");
+    let counted = |app: &App| -> usize {
+        let h = app.cache.histogram.as_ref().expect("a histogram");
+        h.buckets
+            .iter()
+            .map(|b| casefile::store::Histogram::total(b) as usize)
+            .sum()
+    };
+    let mut seen = Vec::new();
+    for step in ["", "jjj", "p", "\n", "b", "/xmrig\n", "x", "Z", "Z", "mM", "M", "t"] {
+        keys(&mut app, step);
+        settle(&mut app);
+        let shown = app.timeline.events().len();
+        assert_eq!(counted(&app), shown, "after {step:?}");
+        seen.push(shown);
+    }
+    seen.dedup();
+    assert!(seen.len() >= 5, "the steps changed what was shown: {seen:?}");
+}

@@ -334,16 +334,15 @@ impl App {
             .sync(&self.data.store, self.timeline.selected_pos());
         self.correlated
             .sync(&self.data.store, self.timeline.selected_pos());
-        let width = layout::axis_width(self.size);
-        let query = self.query();
-        self.cache.rebuild(
+        let key = view_cache::BuiltFor::new(
             &self.data,
-            self.timeline.events(),
-            &query,
+            self.timeline.generation(),
+            self.query(),
             self.axis,
-            width,
+            layout::axis_width(self.size),
             !self.search.is_active(),
         );
+        self.cache.rebuild(&self.data, self.timeline.events(), key);
     }
 
     pub fn resize(&mut self, size: (u16, u16)) {

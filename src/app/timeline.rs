@@ -14,6 +14,9 @@ pub struct TimelineState {
     anchor: Option<u32>,
     /// The selection is on the newest event and stays there as new events arrive (live).
     pub follow: bool,
+    /// Counts the changes to the rows or the events they stand for, so what is derived from
+    /// them (the histogram) is rebuilt only when they change, not when the selection moves.
+    generation: u64,
 }
 
 impl TimelineState {
@@ -35,6 +38,12 @@ impl TimelineState {
     /// Sets the events the rows stand for; `None` when every event is a row.
     pub fn set_events(&mut self, events: Option<Vec<u32>>) {
         self.events = events;
+        self.generation += 1;
+    }
+
+    /// See `generation`.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     pub fn selected_pos(&self) -> Option<u32> {
@@ -53,6 +62,7 @@ impl TimelineState {
     pub fn replace_showing(&mut self, shown: Vec<u32>, row_of: impl Fn(u32) -> u32) {
         let keep = self.anchor.or(self.selected_pos()).map(row_of);
         self.shown = shown;
+        self.generation += 1;
         if self.follow {
             self.bottom();
             return;

@@ -8,6 +8,44 @@ use crate::store::{Histogram, Query};
 pub struct ViewCache {
     pub histogram: Option<Histogram>,
     pub metrics: Vec<MetricStrip>,
+    built_for: Option<BuiltFor>,
+}
+
+/// Everything the pictures are drawn from. A selection that moves changes none of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuiltFor {
+    /// `TimelineState::generation` of the events shown.
+    shown: u64,
+    events: usize,
+    series: usize,
+    server_counts: usize,
+    query: Query,
+    axis: Option<TimeRange>,
+    width: usize,
+    /// No search narrows the events shown.
+    unfiltered: bool,
+}
+
+impl BuiltFor {
+    pub fn new(
+        data: &Loaded,
+        shown: u64,
+        query: Query,
+        axis: Option<TimeRange>,
+        width: usize,
+        unfiltered: bool,
+    ) -> BuiltFor {
+        BuiltFor {
+            shown,
+            events: data.store.len(),
+            series: data.store.series().len(),
+            server_counts: data.server_counts.len(),
+            query,
+            axis,
+            width,
+            unfiltered,
+        }
+    }
 }
 
 /// One series resampled to the screen's columns on the timeline's axis.
@@ -21,18 +59,19 @@ pub struct MetricStrip {
 }
 
 impl ViewCache {
-    pub fn rebuild(
-        &mut self,
-        data: &Loaded,
-        shown: &[u32],
-        query: &Query,
-        axis: Option<TimeRange>,
-        width: usize,
-        unfiltered: bool,
-    ) {
+    /// Draws the pictures again for the events `shown`, unless nothing they are drawn from
+    /// changed since the last time.
+    pub fn rebuild(&mut self, data: &Loaded, shown: &[u32], key: BuiltFor) {
+        if self.built_for.as_ref() == Some(&key) {
+            return;
+        }
         let store = &data.store;
-        let Some(axis) = axis else {
-            *self = ViewCache::default();
+        let (query, width, unfiltered) = (&key.query, key.width, key.unfiltered);
+        let Some(axis) = key.axis else {
+            *self = ViewCache {
+                built_for: Some(key),
+                ..ViewCache::default()
+            };
             return;
         };
         let mut histogram = Histogram::build(store, shown, axis, width.max(1));
@@ -61,6 +100,7 @@ impl ViewCache {
             .into_iter()
             .map(|s| MetricStrip::build(s, axis, width))
             .collect();
+        self.built_for = Some(key);
     }
 }
 

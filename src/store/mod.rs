@@ -109,6 +109,8 @@ pub struct Store {
     raw_files: Vec<Arc<RawFile>>,
     /// Current position of each event, by arrival number.
     pos_of_id: Vec<u32>,
+    /// Events per source, kept as rows arrive: the top bar shows them on every frame.
+    by_source: [usize; SourceKind::ALL.len()],
 }
 
 /// A borrowed view of one stored event, for drawing without allocation.
@@ -324,6 +326,9 @@ impl Store {
             return None;
         }
         let old_len = self.rows.len();
+        for r in &new_rows {
+            self.by_source[r.source.index()] += 1;
+        }
         new_rows.sort_by_key(|r| r.ts);
         let k = self.rows.partition_point(|r| r.ts <= new_rows[0].ts);
         growth::reserve(&mut self.rows, new_rows.len());
@@ -616,11 +621,7 @@ impl Store {
 
     /// Event counts per source.
     pub fn counts_by_source(&self) -> [usize; SourceKind::ALL.len()] {
-        let mut counts = [0; SourceKind::ALL.len()];
-        for r in &self.rows {
-            counts[r.source.index()] += 1;
-        }
-        counts
+        self.by_source
     }
 }
 

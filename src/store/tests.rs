@@ -275,4 +275,9 @@ fn merging_many_small_unordered_batches_keeps_the_index_exact() {
         };
         assert_eq!(store.select(&q), brute_force(&store, &q));
     }
+    // The per-source counts are kept as rows arrive; they agree with a count of the input.
+    for kind in SourceKind::ALL {
+        let want = events.iter().filter(|e| e.source == kind).count();
+        assert_eq!(store.counts_by_source()[kind.index()], want, "{kind:?}");
+    }
 }
