@@ -4,7 +4,9 @@
 //! `cargo run --release --example frame_time -- [FALCO.jsonl]` (no argument: the demo)
 //!
 //! Prints the median and the worst of 200 steps: the key's handling (the view following the
-//! selection) and the frame drawn after it; and how many cells the last step changed.
+//! selection) and the frame drawn after it; and how many cells the last step changed. Then a
+//! pivot as a user makes it: `p` in the detail on the selected event's first entity, until the
+//! work it starts is done and the next frame is drawn, and `b` back the same way (median of 5).
 
 use casefile::app::App;
 use casefile::store::Query;
@@ -75,5 +77,37 @@ fn main() {
         keys[keys.len() - 1],
         times[times.len() / 2],
         times[times.len() - 1]
+    );
+
+    let mut key_to_frame = |app: &mut App, c: char| {
+        let t = Instant::now();
+        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        while app.busy() {
+            app.tick();
+        }
+        screen
+            .draw(&mut terminal, |f| casefile::ui::draw(f, app))
+            .expect("frame");
+        t.elapsed()
+    };
+    let (mut pivots, mut backs) = (Vec::new(), Vec::new());
+    let mut label = String::new();
+    for _ in 0..5 {
+        app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        pivots.push(key_to_frame(&mut app, 'p'));
+        label = app
+            .history
+            .current()
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(" & ");
+        backs.push(key_to_frame(&mut app, 'b'));
+    }
+    pivots.sort();
+    backs.sort();
+    println!(
+        "pivot `{label}` from the detail, key to frame: {:?} (worst {:?}); `b` back to all {:?} (worst {:?})",
+        pivots[2], pivots[4], backs[2], backs[4]
     );
 }

@@ -3,6 +3,33 @@
 
 use super::rules::FoldKey;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A hasher for keys that need no hashing of their own: fold keys are already hashes made
+/// with a per-process secret, and positions are the store's own numbers. One multiply spreads
+/// them over the high bits the table looks at. SipHash on a million keys cost more than the
+/// rest of folding.
+#[derive(Default)]
+pub struct SpreadHasher(u64);
+
+impl Hasher for SpreadHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+}
+
+type Spread = BuildHasherDefault<SpreadHasher>;
 
 /// One set of repeats among the shown events.
 #[derive(Debug, Clone)]
@@ -21,7 +48,7 @@ pub struct Folded {
     /// Only sets of more than one event.
     groups: Vec<Group>,
     /// The set a shown position belongs to (sets of more than one).
-    group_of: HashMap<u32, u32>,
+    group_of: HashMap<u32, u32, Spread>,
 }
 
 impl Folded {
@@ -35,7 +62,8 @@ impl Folded {
     ) -> Folded {
         // First the sizes of the sets (most events of a big store may repeat nothing, and a
         // set of one needs no list), then the lists of the sets of more than one.
-        let mut by_key: HashMap<FoldKey, u32> = HashMap::with_capacity(shown.len().min(1 << 16));
+        let mut by_key: HashMap<FoldKey, u32, Spread> =
+            HashMap::with_capacity_and_hasher(shown.len().min(1 << 16), Spread::default());
         let mut sizes: Vec<(FoldKey, u32)> = Vec::new();
         let mut of: Vec<u32> = Vec::with_capacity(shown.len());
         for &pos in shown {
@@ -69,7 +97,7 @@ impl Folded {
             }
         }
         let mut rows = Vec::with_capacity(big.len() + shown.len() / 4);
-        let mut group_of = HashMap::new();
+        let mut group_of = HashMap::default();
         for (&pos, g) in shown.iter().zip(of) {
             let Some(&g) = kept.get(g as usize).filter(|&&g| g != u32::MAX) else {
                 rows.push(pos);
