@@ -306,28 +306,19 @@ fn load_sources(
         let specs = specs
             .into_iter()
             .map(|spec| {
-                match casefile::sources::pushdown::narrow(&spec, &query.pivots, search, &tables) {
-                    Some(narrowed) => {
-                        let local: Vec<String> =
-                            casefile::sources::pushdown::kept_local(&spec, &query.pivots, &tables)
-                                .iter()
-                                .map(|p| p.to_string())
-                                .collect();
-                        let local = if local.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({} filtered here)", local.join(" & "))
-                        };
-                        eprintln!(
-                            "casefile: {}: pushed down: {}{}",
-                            casefile::sanitize::line(&spec.endpoint().name),
-                            casefile::sanitize::line(&narrowed.describe()),
-                            casefile::sanitize::line(&local)
-                        );
-                        narrowed
-                    }
-                    None => spec,
+                use casefile::sources::pushdown;
+                let narrowed = pushdown::narrow(&spec, &query.pivots, search, &tables);
+                let note = pushdown::headless_note(
+                    &spec,
+                    narrowed.as_ref(),
+                    &query.pivots,
+                    search,
+                    &tables,
+                );
+                if let Some(note) = note {
+                    eprintln!("casefile: {}", casefile::sanitize::line(&note));
                 }
+                narrowed.unwrap_or(spec)
             })
             .collect();
         loaded.read_live(specs, options, &tables, &Cancel::default());

@@ -223,8 +223,9 @@ impl App {
                 .is_active()
                 .then_some(self.search.input.as_str());
             let said = live.push_down(self.history.current(), search, &mut self.data);
-            if let Some(first) = said.into_iter().next() {
-                self.notice = Some(first);
+            if !said.is_empty() {
+                // Every source's answer: what went down, what stays local.
+                self.notice = Some(said.join(" · "));
             }
         }
         self.refilter();

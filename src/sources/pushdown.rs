@@ -166,6 +166,39 @@ pub fn kept_local<'a>(
         .collect()
 }
 
+/// What a headless command tells stderr about one source: the query pushed down, and the
+/// pivots filtered here; or that nothing was pushed down. `None` with no pivot or search.
+pub fn headless_note(
+    spec: &SourceSpec,
+    narrowed: Option<&SourceSpec>,
+    pivots: &[Pivot],
+    search: Option<&str>,
+    tables: &EntityTables,
+) -> Option<String> {
+    let local: Vec<String> = kept_local(spec, pivots, tables)
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    let name = &spec.endpoint().name;
+    match narrowed {
+        Some(n) if local.is_empty() => Some(format!("{name}: pushed down: {}", n.describe())),
+        Some(n) => Some(format!(
+            "{name}: pushed down: {} ({} filtered here)",
+            n.describe(),
+            local.join(" & ")
+        )),
+        None if pivots.is_empty() && search.is_none_or(|s| s.trim().is_empty()) => None,
+        None => {
+            let mut all: Vec<String> = pivots.iter().map(|p| p.to_string()).collect();
+            all.extend(search.map(|s| format!("search \"{s}\"")));
+            Some(format!(
+                "{name}: nothing pushed down: {} filtered here",
+                all.join(" & ")
+            ))
+        }
+    }
+}
+
 /// Whether this backend's query language can say this pivot.
 /// - A category is casefile's own (rules over what the sources return): no server has it.
 /// - An image digest given as a container hash is matched locally.
@@ -536,5 +569,34 @@ mod tests {
             SourceSpec::Loki { query, .. } => assert_eq!(query, "{job=\"sshd\"} |= \"mallory\""),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_headless_run_says_what_went_down_and_what_stays_here() {
+        let tables = EntityTables::default();
+        let loki = SourceSpec::Loki {
+            endpoint: Endpoint::new("http://l"),
+            query: "{job=\"sshd\"}".into(),
+        };
+        let note = |pivots: &[&str], search: Option<&str>| {
+            let pivots: Vec<Pivot> = pivots.iter().map(|p| p.parse().unwrap()).collect();
+            let narrowed = narrow(&loki, &pivots, search, &tables);
+            headless_note(&loki, narrowed.as_ref(), &pivots, search, &tables)
+        };
+        assert_eq!(note(&[], None), None);
+        assert_eq!(note(&[], Some("  ")), None);
+        assert_eq!(
+            note(&["user=mallory"], None).unwrap(),
+            "l: pushed down: {job=\"sshd\"} |= \"mallory\""
+        );
+        assert_eq!(
+            note(&["user=mallory", "category=authn"], None).unwrap(),
+            "l: pushed down: {job=\"sshd\"} |= \"mallory\" (category=authentication filtered here)"
+        );
+        // Nothing a Loki line filter can say: every pivot is filtered here, and that is said.
+        assert_eq!(
+            note(&["user!=mallory", "category=authn"], None).unwrap(),
+            "l: nothing pushed down: user!=mallory & category=authentication filtered here"
+        );
     }
 }
