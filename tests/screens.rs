@@ -797,7 +797,9 @@ fn the_histogram_follows_every_change_of_the_events_shown() {
             .sum()
     };
     let mut seen = Vec::new();
-    for step in ["", "jjj", "p", "\n", "b", "/xmrig\n", "x", "Z", "Z", "mM", "M", "t"] {
+    for step in [
+        "", "jjj", "p", "\n", "b", "/xmrig\n", "x", "Z", "Z", "mM", "M", "t",
+    ] {
         keys(&mut app, step);
         settle(&mut app);
         let shown = app.timeline.events().len();
@@ -805,5 +807,8 @@ fn the_histogram_follows_every_change_of_the_events_shown() {
         seen.push(shown);
     }
     seen.dedup();
-    assert!(seen.len() >= 5, "the steps changed what was shown: {seen:?}");
+    assert!(
+        seen.len() >= 5,
+        "the steps changed what was shown: {seen:?}"
+    );
 }
