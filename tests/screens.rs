@@ -9,7 +9,7 @@ use casefile::ui::theme::Theme;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::style::Color;
+use ratatui::style::{Color, Modifier};
 use ratatui::Terminal;
 
 fn demo_app(size: (u16, u16), theme: &str) -> App {
@@ -144,6 +144,32 @@ fn wide_search_then_pivot_on_the_miner_container() {
         .next()
         .unwrap()
         .contains("pivot: all › container=5f2c1a9b3d4e"));
+    // No series carries a container id: the strips are the container's pod's, CPU and egress.
+    let strips: Vec<u16> = (0..buf.area.height)
+        .filter(|&y| {
+            let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+            line.starts_with(" api-7d9f-x2k4q ")
+        })
+        .collect();
+    assert_eq!(strips.len(), 2, "{}", text(&buf));
+    assert!(app
+        .cache
+        .metrics
+        .iter()
+        .all(|m| m.label.contains("api-7d9f-x2k4q")));
+    // The cursor: one reversed cell per strip, in the histogram's column of the selected event.
+    let reversed = |y: u16| -> Vec<u16> {
+        (0..buf.area.width)
+            .filter(|&x| buf[(x, y)].modifier.contains(Modifier::REVERSED))
+            .collect()
+    };
+    // The histogram's last row is just above the timeline's header.
+    let hist_row = row_of(&buf, "TIME ").expect("the timeline's header") - 1;
+    let column = reversed(hist_row);
+    assert_eq!(column.len(), 1, "one cursor column in the histogram");
+    for y in strips {
+        assert_eq!(reversed(y), column, "the strip's cursor is the histogram's");
+    }
 }
 
 #[test]

@@ -88,7 +88,7 @@ impl App {
         let case = crate::bundle::export::Case {
             store,
             positions: &positions,
-            series: store.select_series(&query),
+            series: store.series_of_view(&query, &positions),
             reports: &self.data.reports,
             selection,
             history,

@@ -83,7 +83,7 @@ impl ViewCache {
         // The series that fit the pivot: the most sudden change of each query first, then
         // the next of each, so one noisy query cannot take every strip.
         let mut by_query: Vec<Vec<&Series>> = Vec::new();
-        for s in store.select_series(query) {
+        for s in store.series_of_view(query, shown) {
             match by_query.iter_mut().find(|g| g[0].query == s.query) {
                 Some(g) => g.push(s),
                 None => by_query.push(vec![s]),

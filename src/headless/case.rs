@@ -32,7 +32,7 @@ pub fn export_bundle(
     let case = Case {
         store: &loaded.store,
         positions,
-        series: loaded.store.select_series(query),
+        series: loaded.store.series_of_view(query, positions),
         reports: &loaded.reports,
         selection: Selection::of(query, filters.search.clone()),
         history: PivotHistory {

@@ -585,6 +585,55 @@ impl Store {
             .collect()
     }
 
+    /// The series of a view: those that meet every pivot; or, when none does (a pivot on a
+    /// container, a user or a pid, which no series label carries), the series of the pods the
+    /// events `shown` (sorted positions) run in, else of their hosts, when they are at most a
+    /// few: the CPU of the container's pod, not of the whole cluster.
+    pub fn series_of_view(&self, query: &Query, shown: &[u32]) -> Vec<&Series> {
+        let direct = self.select_series(query);
+        if !direct.is_empty() || query.pivots.iter().all(|p| p.exclude) {
+            return direct;
+        }
+        for key in [EntityKey::Pod, EntityKey::Host] {
+            let places = self.values_among(key, shown, FEW_PLACES + 1);
+            if places.is_empty() || places.len() > FEW_PLACES {
+                continue;
+            }
+            let series: Vec<&Series> = self
+                .series
+                .iter()
+                .filter(|s| places.iter().any(|v| s.entities.contains(key, v)))
+                .collect();
+            if !series.is_empty() {
+                return series;
+            }
+        }
+        Vec::new()
+    }
+
+    /// Up to `limit` values of `key` that some of `positions` (sorted) carry, found through
+    /// the index.
+    fn values_among(&self, key: EntityKey, positions: &[u32], limit: usize) -> Vec<&str> {
+        let mut out = Vec::new();
+        for &sym in &self.values_by_key[key.index()] {
+            let Some(list) = self.postings.get(key, sym) else {
+                continue;
+            };
+            let (small, big) = if list.len() <= positions.len() {
+                (list, positions)
+            } else {
+                (positions, list)
+            };
+            if small.iter().any(|p| big.binary_search(p).is_ok()) {
+                out.push(self.strings.resolve(sym));
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
     /// Distinct values seen for a key, for completion and summaries.
     pub fn values(&self, key: EntityKey) -> impl Iterator<Item = &str> {
         self.values_by_key[key.index()]
@@ -624,6 +673,10 @@ impl Store {
         self.by_source
     }
 }
+
+/// A view whose events run in more pods (or hosts) than this shows no borrowed series: it is
+/// not about one place.
+const FEW_PLACES: usize = 4;
 
 /// `a` without `b`, both sorted: one pass over each.
 fn difference(a: &[u32], b: &[u32]) -> Vec<u32> {

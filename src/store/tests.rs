@@ -281,3 +281,64 @@ fn merging_many_small_unordered_batches_keeps_the_index_exact() {
         assert_eq!(store.counts_by_source()[kind.index()], want, "{kind:?}");
     }
 }
+
+#[test]
+fn a_view_no_series_meets_borrows_its_pods_series_when_they_are_few() {
+    let mut store = Store::new();
+    let mut events = vec![
+        event(
+            1,
+            SourceKind::Falco,
+            &[(EntityKey::Container, "c1"), (EntityKey::Pod, "api-1")],
+            "a",
+        ),
+        event(
+            2,
+            SourceKind::Falco,
+            &[(EntityKey::Container, "c2"), (EntityKey::Pod, "api-2")],
+            "b",
+        ),
+    ];
+    // root runs in eight pods: too many for its view to be about one place.
+    for i in 0..8 {
+        let pod = format!("pod-{i}");
+        events.push(event(
+            10 + i,
+            SourceKind::Falco,
+            &[(EntityKey::User, "root"), (EntityKey::Pod, pod.as_str())],
+            "c",
+        ));
+    }
+    store.ingest(events);
+    let series = |pod: &str| Series {
+        source: SourceKind::Prometheus,
+        source_name: "prom".into(),
+        query: "cpu".into(),
+        labels: Default::default(),
+        entities: [(EntityKey::Pod, pod.to_string())].into_iter().collect(),
+        samples: vec![(Timestamp(1), 1.0)],
+    };
+    store.add_series(["api-1", "api-2", "pod-3"].map(series));
+    let view = |pivot: &str| -> Vec<String> {
+        let q = Query {
+            pivots: vec![pivot.parse().unwrap()],
+            window: TimeRange::ALL,
+        };
+        let shown = store.select(&q);
+        let mut pods: Vec<String> = store
+            .series_of_view(&q, &shown)
+            .iter()
+            .flat_map(|s| s.entities.values(EntityKey::Pod).map(str::to_string))
+            .collect();
+        pods.sort();
+        pods
+    };
+    // A pod pivot meets its series directly.
+    assert_eq!(view("pod=api-2"), ["api-2"]);
+    // A container pivot: no series has a container, so the container's pod lends its own.
+    assert_eq!(view("container=c1"), ["api-1"]);
+    // A user in eight pods: no strip rather than eight pods' worth.
+    assert!(view("user=root").is_empty());
+    // Leaving something out keeps the series that meet it.
+    assert_eq!(view("container!=c1"), ["api-1", "api-2", "pod-3"]);
+}
