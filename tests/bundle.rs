@@ -465,6 +465,13 @@ fn no_seeded_secret_reaches_the_written_file() {
         "dXNlcjpwYXNzd29yZA==",
         "p4ssw0rd-in-url",
         "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N",
+        "AIzaSyDq3xV9kLm2Np4Qr7St8Uv0Wx1Yz5Ab6Cd",
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+        "sv2021sigXq7Zk3PLmN0aB1cD2eF3gH4iJ5",
+        "xoxb-2837465019-Abc123Def456Ghi789",
+        "sessionid=8f14e45fceea167a5a36dedd4bea2543",
+        "MIIEowIBAAKCAQEA7xv2Hq9seededPrivateKeyBodyLine2wq",
+        "t1ck3t-0042-internal",
     ];
     let lines = [
         format!(
@@ -484,14 +491,28 @@ fn no_seeded_secret_reaches_the_written_file() {
             "curl -H 'Authorization: Bearer {}' https://api/y",
             secrets[7]
         ),
+        format!("gcloud --api-key-file=/dev/null; curl https://maps.googleapis.com/x?key={}", secrets[8]),
+        format!(
+            "az storage blob list --connection-string 'DefaultEndpointsProtocol=https;AccountName=prod;AccountKey={};EndpointSuffix=core.windows.net'",
+            secrets[9]
+        ),
+        format!("curl 'https://prod.blob.core.windows.net/c/b?sv=2021-06-08&sig={}'", secrets[10]),
+        format!("slack-notify --channel ops {}", secrets[11]),
+        format!("curl -H 'Cookie: {}' https://app/admin", secrets[12]),
+        format!(
+            "echo '-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----' > /tmp/k",
+            secrets[13]
+        ),
+        // Only the user's own rule (redact.toml in the config directory) knows this one.
+        format!("deploy --ticket TKT:{}", secrets[14]),
     ];
     let mut input = String::new();
     for (i, cmd) in lines.iter().enumerate() {
         let record = serde_json::json!({
-            "time": format!("2026-11-20T13:0{i}:00.000000000Z"),
+            "time": format!("2026-11-20T13:{i:02}:00.000000000Z"),
             "rule": "Suspicious command",
             "priority": "Warning",
-            "output": format!("13:0{i}:00: Warning Suspicious command (cmdline={cmd})"),
+            "output": format!("13:{i:02}:00: Warning Suspicious command (cmdline={cmd})"),
             "output_fields": {"proc.cmdline": cmd, "proc.name": "sh", "proc.pid": 100 + i,
                               "container.id": "5f2c1a9b3d4e", "user.name": "root"},
             "tags": ["T1552"]
@@ -502,12 +523,19 @@ fn no_seeded_secret_reaches_the_written_file() {
     let falco = temp("secrets.jsonl");
     std::fs::write(&falco, input).unwrap();
     let out = temp("secrets.casefile");
+    let config = temp("redact-config");
+    std::fs::create_dir_all(config.join("casefile")).unwrap();
+    std::fs::write(
+        config.join("casefile/redact.toml"),
+        "[[rule]]\nname = \"ticket\"\npattern = '''TKT:(?P<secret>[a-z0-9-]+)'''\n",
+    )
+    .unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_casefile"))
         .args(["export", "--falco"])
         .arg(&falco)
         .arg("-o")
         .arg(&out)
-        .env("XDG_CONFIG_HOME", temp("noconfig"))
+        .env("XDG_CONFIG_HOME", &config)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -529,17 +557,94 @@ fn no_seeded_secret_reaches_the_written_file() {
         }
     }
     let opened = open::check(&out).unwrap();
+    assert_eq!(
+        opened.events.len(),
+        lines.len(),
+        "every seeded command is exported (a skipped one would hide its secret)"
+    );
     let total: u64 = opened.manifest.redacted.values().sum();
     assert!(
         total >= secrets.len() as u64,
         "{:?}",
         opened.manifest.redacted
     );
+    // Counted by rule, the user's among them; never the values.
+    for rule in [
+        "gcp-api-key",
+        "azure-storage-key",
+        "azure-sas-signature",
+        "slack-token",
+        "cookie",
+        "private-key",
+        "ticket",
+    ] {
+        assert!(
+            opened.manifest.redacted.get(rule).is_some_and(|n| *n > 0),
+            "{rule}: {:?}",
+            opened.manifest.redacted
+        );
+    }
     // The commands are still there, with the secret's place marked.
     assert!(opened
         .events
         .iter()
         .any(|e| e.message.contains("--password=[REDACTED:")));
+}
+
+#[test]
+fn credentials_of_a_source_never_reach_the_bundle() {
+    // A Loki with a password in its URL and a token in the environment; it refuses the
+    // connection, and the Falco file beside it is exported (exit 3: a source failed).
+    let falco = concat!(env!("CARGO_MANIFEST_DIR"), "/demo-data/falco.jsonl");
+    let out = temp("creds.casefile");
+    let o = Command::new(env!("CARGO_BIN_EXE_casefile"))
+        .args([
+            "export",
+            "--loki",
+            "http://alice:Pa55-in-the-url@127.0.0.1:9/",
+            "--logql",
+            "{job=\"sshd\"}",
+            "--falco",
+        ])
+        .arg(&falco)
+        .arg("-o")
+        .arg(&out)
+        .env("XDG_CONFIG_HOME", temp("noconfig"))
+        .env("LOKI_BEARER_TOKEN", "tok-from-the-environment-77")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    let mut texts = vec![bytes.clone()];
+    texts.extend(members(&bytes).into_iter().map(|(name, data)| {
+        if name.ends_with(".gz") {
+            gunzip(&data)
+        } else {
+            data
+        }
+    }));
+    for secret in ["Pa55-in-the-url", "alice", "tok-from-the-environment-77"] {
+        assert!(
+            texts
+                .iter()
+                .all(|t| !t.windows(secret.len()).any(|w| w == secret.as_bytes())),
+            "{secret} was written"
+        );
+    }
+    // The source and its query are recorded, without the credentials.
+    let opened = open::check(&out).unwrap();
+    let loki = opened
+        .manifest
+        .sources
+        .iter()
+        .find(|s| s.kind == "loki")
+        .expect("the Loki source is recorded");
+    assert_eq!(loki.query, "{job=\"sshd\"}");
 }
 
 #[test]
