@@ -509,6 +509,9 @@ fn a_replayed_bundle_shows_the_marks_pivots_and_chains_it_was_exported_with() {
     let mut app = demo_app((120, 40), "dark");
     keys(&mut app, "/Accepted password for mallory\nm");
     keys(&mut app, "nfirst success #initial-access\n");
+    // A pivot from the detail, so the history has two steps.
+    keys(&mut app, "\tp");
+    assert_eq!(app.history.path().len(), 2, "{:?}", app.history.path());
     app.handle_key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE));
     app.handle_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
     app.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
@@ -538,6 +541,16 @@ fn a_replayed_bundle_shows_the_marks_pivots_and_chains_it_was_exported_with() {
     // The chain is the exported one, and its rows are marked.
     assert_eq!(replay.chains.found.len(), app.chains.found.len());
     assert!(screen.contains("◆ "), "{screen}");
+    // The pivot history is the responder's: the same path and pivot, and `b` goes back.
+    assert_eq!(replay.history.path(), app.history.path());
+    assert_eq!(replay.history.current(), app.history.current());
+    assert!(text(&render(&replay))
+        .lines()
+        .next()
+        .unwrap()
+        .contains(&app.history.path()[1]));
+    keys(&mut replay, "b");
+    assert!(replay.history.current().is_empty());
 }
 
 #[test]
