@@ -1,7 +1,7 @@
 //! The four native parsers on real recorded responses and upstream examples.
 
-use casefile::model::{EntityKey, EventKind, Severity, SourceKind};
-use casefile::sources::{elastic, falco, loki, prometheus, EntityTable, SourceError};
+use casefile::model::{EntityKey, EventKind, Severity, SourceKind, Timestamp};
+use casefile::sources::{elastic, falco, loki, prometheus, sysdig, EntityTable, SourceError};
 use std::path::Path;
 
 fn fixture(path: &str) -> String {
@@ -420,4 +420,104 @@ fn prometheus_alerts_and_rules_become_events() {
         .events
         .iter()
         .all(|e| e.title.contains("(pending)") || e.title.contains("(firing)")));
+}
+
+#[test]
+fn falco_process_start_comes_from_proc_pid_ts() {
+    // Elastic's hand-edited line carries `proc.pid.ts` as a string ("23451": nanoseconds since
+    // the epoch, an edited value; the field is what counts).
+    let edited = falco_file("falco/elastic_integrations_falco_test_edited_fields.ndjson");
+    let p = edited.events[2].process.as_ref().unwrap();
+    assert_eq!((p.pid, p.ppid), (Some(133567), Some(133568)));
+    assert_eq!(p.start, Some(Timestamp(23451)));
+    assert_eq!(p.parent_entity_id, None);
+    // Lines without the field have no start.
+    assert_eq!(edited.events[0].process.as_ref().unwrap().start, None);
+    // As a number it reads the same; Falco's `<NA>` or garbage is no start at all.
+    let line = fixture("falco/elastic_integrations_falco_test_edited_fields.ndjson")
+        .lines()
+        .nth(2)
+        .unwrap()
+        .to_string();
+    for (value, want) in [
+        (
+            "1715606609089890892",
+            Some(Timestamp(1_715_606_609_089_890_892)),
+        ),
+        ("\"<NA>\"", None),
+        ("\"soon\"", None),
+        ("{\"x\":1}", None),
+    ] {
+        let text = line.replace("\"23451\"", value);
+        let (parsed, _) = falco::parse_lines(text.as_bytes(), "falco", &EntityTable::falco());
+        assert_eq!(parsed.events.len(), 1, "{value}");
+        assert_eq!(
+            parsed.events[0].process.as_ref().unwrap().start,
+            want,
+            "{value}"
+        );
+    }
+}
+
+#[test]
+fn sysdig_process_start_comes_from_proc_pid_ts() {
+    // The recorded `sysdig -j -pc` line, with the fields a `-p` format naming `%proc.pid`,
+    // `%proc.ppid` and `%proc.pid.ts` adds (sysdig prints numbers as numbers).
+    let line = fixture("sysdig/issue1537_sysdig_j_pc.ndjson")
+        .lines()
+        .next()
+        .unwrap()
+        .replacen(
+            '{',
+            "{\"proc.pid\":20945,\"proc.ppid\":20930,\"proc.pid.ts\":1572938941102934521,",
+            1,
+        );
+    let (p, err) = sysdig::parse_lines(line.as_bytes(), "sysdig", &EntityTable::sysdig());
+    assert!(err.is_none());
+    let proc_ = p.events[0].process.as_ref().unwrap();
+    assert_eq!((proc_.pid, proc_.ppid), (Some(20945), Some(20930)));
+    assert_eq!(proc_.start, Some(Timestamp(1_572_938_941_102_934_521)));
+    // The recorded line itself has no start.
+    let text = fixture("sysdig/issue1537_sysdig_j_pc.ndjson");
+    let (p, _) = sysdig::parse_lines(text.as_bytes(), "sysdig", &EntityTable::sysdig());
+    assert!(p
+        .events
+        .iter()
+        .all(|e| e.process.as_ref().unwrap().start.is_none()));
+}
+
+#[test]
+fn ecs_process_start_and_parent_entity_id() {
+    // An ECS process document as Elastic Defend / Auditbeat write it (field values from the
+    // ECS reference: `process.start` is a date, entity ids are opaque keywords).
+    let body = r#"{"hits":{"hits":[
+      {"_index":"logs-endpoint.events.process-default","_id":"1","_source":{
+        "@timestamp":"2024-06-28T12:55:13.217Z",
+        "event":{"category":["process"],"type":["start"]},
+        "host":{"name":"web-1"},
+        "process":{"pid":4242,"name":"ssh","entity_id":"c2c455d9f99375d",
+          "start":"2016-05-23T08:05:34.853Z",
+          "parent":{"pid":4200,"name":"bash","entity_id":"a8b1d4f3e2c19b7"}}}},
+      {"_index":"logs-endpoint.events.process-default","_id":"2","_source":{
+        "@timestamp":"2024-06-28T12:55:14.000Z",
+        "process":{"pid":4243,"start":"not a date","parent":{"entity_id":""}}}},
+      {"_index":"logs-endpoint.events.process-default","_id":"3","_source":{
+        "@timestamp":"2024-06-28T12:55:15.000Z",
+        "process.pid":4244,"process.start":1463990734853}}
+    ]}}"#;
+    let p = elastic::parse_response(body, "es", &EntityTable::ecs()).unwrap();
+    assert_eq!(p.events.len(), 3);
+    let first = p.events[0].process.as_ref().unwrap();
+    assert_eq!(first.entity_id.as_deref(), Some("c2c455d9f99375d"));
+    assert_eq!(first.parent_entity_id.as_deref(), Some("a8b1d4f3e2c19b7"));
+    assert_eq!(
+        first.start.map(Timestamp::to_rfc3339).as_deref(),
+        Some("2016-05-23T08:05:34.853000000Z")
+    );
+    // A malformed start is ignored, not a reason to drop the event.
+    let second = p.events[1].process.as_ref().unwrap();
+    assert_eq!((second.pid, second.start), (Some(4243), None));
+    // Epoch milliseconds, as a date field may be stored.
+    let third = p.events[2].process.as_ref().unwrap();
+    assert_eq!(third.start, first.start);
 }

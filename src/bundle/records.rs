@@ -272,6 +272,37 @@ mod tests {
     }
 
     #[test]
+    fn a_process_start_and_parent_entity_id_survive_the_store_and_a_bundle() {
+        let loaded = crate::demo::load();
+        let mut e = loaded.store.get(100).unwrap().to_event();
+        e.process = Some(Process {
+            pid: Some(4243),
+            ppid: Some(4200),
+            name: Some("ssh".into()),
+            entity_id: Some("c2c455d9f99375d".into()),
+            start: Some(Timestamp(1_463_990_734_853_000_000)),
+            parent_entity_id: Some("a8b1d4f3e2c19b7".into()),
+            ..Process::default()
+        });
+        let mut store = crate::store::Store::new();
+        store.ingest(vec![e.clone()]);
+        let stored = store.get(0).unwrap().to_event();
+        assert_eq!(stored.process, e.process);
+        let line = event_line(7, &stored);
+        assert!(line.contains("\"start\":1463990734853000000"), "{line}");
+        assert_eq!(read_event_line(&line, 7).unwrap().process, e.process);
+        // A bundle written before these fields existed still opens: they are absent.
+        let mut old = e.clone();
+        if let Some(p) = &mut old.process {
+            p.start = None;
+            p.parent_entity_id = None;
+        }
+        let old_line = event_line(8, &old);
+        assert!(!old_line.contains("\"start\"") && !old_line.contains("parent_entity_id"));
+        assert_eq!(read_event_line(&old_line, 8).unwrap(), old);
+    }
+
+    #[test]
     fn series_values_round_trip_exactly_even_when_not_finite() {
         let loaded = crate::demo::load();
         let mut s = loaded.store.series()[0].clone();

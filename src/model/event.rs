@@ -123,6 +123,31 @@ pub struct Process {
     /// A stable identity across PID reuse (ECS `process.entity_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_id: Option<String>,
+    /// When the process started (Falco and Sysdig `proc.pid.ts`, ECS `process.start`): with
+    /// the pid, it tells a reused PID from the process that had it before. Nanoseconds since
+    /// the epoch in JSON; absent in bundles written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_nanos")]
+    pub start: Option<Timestamp>,
+    /// The parent's stable identity (ECS `process.parent.entity_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_entity_id: Option<String>,
+}
+
+/// `Option<Timestamp>` as an optional integer of nanoseconds.
+mod opt_nanos {
+    use super::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_some(&t.0),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        Ok(Option::<i64>::deserialize(d)?.map(Timestamp))
+    }
 }
 
 impl Process {

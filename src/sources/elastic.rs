@@ -247,6 +247,17 @@ fn process(doc: &Value) -> Option<Process> {
         exe: text(doc, "process.executable"),
         parent_name: text(doc, "process.parent.name"),
         entity_id: text(doc, "process.entity_id"),
+        start: process_start(doc),
+        parent_entity_id: text(doc, "process.parent.entity_id"),
     };
     (!p.is_empty()).then_some(p)
+}
+
+/// ECS `process.start`: a date, as text (RFC 3339) or as epoch milliseconds.
+fn process_start(doc: &Value) -> Option<Timestamp> {
+    match json_path::get(doc, "process.start")? {
+        Value::String(s) => Timestamp::parse_rfc3339(s),
+        Value::Number(n) => n.as_i64().and_then(Timestamp::from_millis),
+        _ => None,
+    }
 }

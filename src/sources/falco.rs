@@ -331,7 +331,19 @@ fn process<'a>(fields: &'a Fields) -> ProcessParts<'a> {
         exe: field(fields, "proc.exepath").or_else(|| field(fields, "proc.exe")),
         parent_name: field(fields, "proc.pname"),
         entity_id: None,
+        start: process_start(fields),
+        parent_entity_id: None,
     }
+}
+
+/// `proc.pid.ts`: when the process started, in nanoseconds since the epoch (a number, or a
+/// number in a string). Anything else, or not after the epoch, is ignored.
+pub(super) fn process_start(fields: &Fields) -> Option<Timestamp> {
+    fields
+        .get("proc.pid.ts")
+        .and_then(Field::int)
+        .filter(|ns| *ns > 0)
+        .map(Timestamp::from_nanos)
 }
 
 /// Falco prefixes `output` with the time and priority (`13:44:05.478445995: Critical …` or

@@ -109,6 +109,8 @@ fn process(fields: &Fields, name: Option<String>) -> Option<Process> {
         exe: owned("proc.exepath").or_else(|| owned("proc.exe")),
         parent_name: owned("proc.pname"),
         entity_id: None,
+        start: super::falco::process_start(fields),
+        parent_entity_id: None,
     };
     (!process.is_empty()).then_some(process)
 }

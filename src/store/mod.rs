@@ -437,10 +437,11 @@ impl Store {
             self.tag_syms.push(sym(t));
         }
         let process = match e.process_vals() {
-            Some((pid, ppid, strings)) => {
+            Some((pid, ppid, start, strings)) => {
                 let row = process::ProcessRow::from_syms(
                     pid,
                     ppid,
+                    start,
                     strings.map(|s| s.map_or(Sym::NONE, sym)),
                 );
                 growth::reserve(&mut self.processes, 1);

@@ -40,6 +40,9 @@ pub struct ProcessParts<'a> {
     pub exe: Option<&'a str>,
     pub parent_name: Option<&'a str>,
     pub entity_id: Option<&'a str>,
+    /// When the process started.
+    pub start: Option<Timestamp>,
+    pub parent_entity_id: Option<&'a str>,
 }
 
 impl ProcessParts<'_> {
@@ -51,6 +54,8 @@ impl ProcessParts<'_> {
             && self.exe.is_none()
             && self.parent_name.is_none()
             && self.entity_id.is_none()
+            && self.start.is_none()
+            && self.parent_entity_id.is_none()
     }
 }
 
@@ -74,6 +79,8 @@ struct PackedProcess {
     exe: Option<Val>,
     parent_name: Option<Val>,
     entity_id: Option<Val>,
+    start: Option<Timestamp>,
+    parent_entity_id: Option<Val>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -252,7 +259,7 @@ impl PackedBatch {
             mark(e.source_name_val());
             e.entity_vals().iter().for_each(|&(_, v)| mark(v));
             e.tag_vals().for_each(&mut mark);
-            if let Some((_, _, strings)) = e.process_vals() {
+            if let Some((_, _, _, strings)) = e.process_vals() {
                 strings.into_iter().flatten().for_each(&mut mark);
             }
         }
@@ -409,6 +416,8 @@ impl EventBuilder<'_> {
             exe: text(p.exe),
             parent_name: text(p.parent_name),
             entity_id: text(p.entity_id),
+            start: p.start,
+            parent_entity_id: text(p.parent_entity_id),
         });
     }
 
@@ -424,8 +433,13 @@ impl EventBuilder<'_> {
     }
 }
 
-/// A process as [`PackedRef::process_vals`] gives it.
-pub(super) type ProcessVals = (Option<i64>, Option<i64>, [Option<Val>; 5]);
+/// A process as [`PackedRef::process_vals`] gives it: pid, ppid, start, and its strings.
+pub(super) type ProcessVals = (
+    Option<i64>,
+    Option<i64>,
+    Option<Timestamp>,
+    [Option<Val>; 6],
+);
 
 /// One event of a batch.
 #[derive(Clone, Copy)]
@@ -480,13 +494,22 @@ impl<'a> PackedRef<'a> {
     pub(super) fn source_name_val(&self) -> Val {
         self.event.source_name
     }
-    /// pid, ppid, and name, cmdline, exe, parent name, entity id as distinct strings.
+    /// pid, ppid, start, and name, cmdline, exe, parent name, entity id, parent entity id as
+    /// distinct strings.
     pub(super) fn process_vals(&self) -> Option<ProcessVals> {
         let p = self.event.process?;
         Some((
             p.pid,
             p.ppid,
-            [p.name, p.cmdline, p.exe, p.parent_name, p.entity_id],
+            p.start,
+            [
+                p.name,
+                p.cmdline,
+                p.exe,
+                p.parent_name,
+                p.entity_id,
+                p.parent_entity_id,
+            ],
         ))
     }
 
@@ -509,6 +532,8 @@ impl<'a> PackedRef<'a> {
             exe: text(p.exe),
             parent_name: text(p.parent_name),
             entity_id: text(p.entity_id),
+            start: p.start,
+            parent_entity_id: text(p.parent_entity_id),
         })
     }
 
@@ -545,6 +570,8 @@ impl<'a> PackedRef<'a> {
                 exe: p.exe.map(str::to_string),
                 parent_name: p.parent_name.map(str::to_string),
                 entity_id: p.entity_id.map(str::to_string),
+                start: p.start,
+                parent_entity_id: p.parent_entity_id.map(str::to_string),
             }),
             tags: self.tags().map(str::to_string).collect(),
             raw: self.raw_string(),
