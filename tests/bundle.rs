@@ -606,7 +606,7 @@ fn credentials_of_a_source_never_reach_the_bundle() {
             "{job=\"sshd\"}",
             "--falco",
         ])
-        .arg(&falco)
+        .arg(falco)
         .arg("-o")
         .arg(&out)
         .env("XDG_CONFIG_HOME", temp("noconfig"))

@@ -1049,25 +1049,82 @@ fn the_demo_plays_live_in_the_real_binary_and_its_speed_changes() {
     t.wait_for("the replay in the status line", |rows| {
         status_row(rows).contains("replay ×60 at ")
     });
-    let count = |rows: &[String]| -> usize {
-        let row = status_row(rows);
-        let shown = row.rsplit("· ").next().unwrap_or("");
-        let total = shown.split(" of ").last().unwrap_or(shown);
-        total
-            .split_whitespace()
-            .next()
-            .unwrap_or("0")
-            .replace(',', "")
-            .parse()
-            .unwrap_or(0)
-    };
-    let early = count(&t.rows());
+    let early = status_count(&t.rows());
     assert!(early < 6_041, "everything arrived at once\n{}", t.dump());
     t.send(">");
     t.wait_for("the faster speed", |rows| {
         status_row(rows).contains("replay ×120")
     });
-    t.wait_for("more events", |rows| count(rows) > early);
+    t.wait_for("more events", |rows| status_count(rows) > early);
+    t.quit();
+}
+
+/// The events shown, from the status line's `N events` (or `N of M`, with a search).
+fn status_count(rows: &[String]) -> usize {
+    let number =
+        |s: &str| -> Option<usize> { s.split_whitespace().next()?.replace(',', "").parse().ok() };
+    let parts: Vec<&str> = status_row(rows).split(" · ").map(str::trim).collect();
+    parts
+        .iter()
+        .find(|p| p.ends_with(" events"))
+        .or_else(|| parts.iter().find(|p| p.contains(" of ")))
+        .and_then(|p| number(p))
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_bundle_replays_in_time_and_freezes_in_the_real_binary() {
+    let home = TempDir::new("replay");
+    let case = home.path().join("case.casefile");
+    let export = std::process::Command::new(env!("CARGO_BIN_EXE_casefile"))
+        .args(["export", "--demo", "-o"])
+        .arg(&case)
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .output()
+        .expect("run export");
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let args = [
+        OsStr::new("replay"),
+        case.as_os_str(),
+        OsStr::new("--speed"),
+        OsStr::new("30"),
+        OsStr::new("--no-fold"),
+    ];
+    // Wide enough for the whole status line: frozen, loading, the clock and the count.
+    let mut t = Tui::spawn(home, &args, 180, 30);
+    t.wait_for("the replay in the status line", |rows| {
+        status_row(rows).contains("replay ×30 at ")
+    });
+    // At 30× the 90 minutes take three minutes: the events come over time.
+    t.wait_for("the first events", |rows| status_count(rows) > 0);
+    let early = status_count(&t.rows());
+    assert!(early < 6_047, "everything arrived at once\n{}", t.dump());
+    // Frozen, the view holds while the replay goes on collecting.
+    t.send("f");
+    t.wait_for("the frozen view", |rows| {
+        status_row(rows).contains("FROZEN")
+    });
+    let held = status_count(&t.rows());
+    assert!(held >= early, "{}", t.dump());
+    t.send(">>>");
+    t.wait_for("updates waiting while frozen", |rows| {
+        let row = status_row(rows);
+        row.contains("replay ×240") && row.contains("FROZEN") && !row.contains("FROZEN, 0 updates")
+    });
+    assert_eq!(
+        status_count(&t.rows()),
+        held,
+        "the frozen view moved\n{}",
+        t.dump()
+    );
+    t.send("f");
+    t.wait_for("the view resumed with what arrived", |rows| {
+        !status_row(rows).contains("FROZEN") && status_count(rows) > held
+    });
     t.quit();
 }
 
