@@ -281,10 +281,14 @@ fn correlated_events_come_from_other_sources_ranked_by_shared_entities() {
             );
         }
     }
-    // Ranked: never more shared entities after fewer.
+    // Ranked: never more shared entities after fewer, and among equals the closer first.
     assert!(found
         .windows(2)
         .all(|w| w[0].shared.len() >= w[1].shared.len()));
+    assert!(found
+        .windows(2)
+        .all(|w| w[0].shared.len() > w[1].shared.len()
+            || w[0].offset_ns.abs() <= w[1].offset_ns.abs()));
     // The container's start in Elasticsearch shares the most: container, image, commit, pod…
     let top = store.get(found[0].pos).unwrap();
     assert!(
