@@ -727,6 +727,15 @@ fn a_starred_event_is_never_folded_away() {
     assert!(text(&render(&app)).contains("★ "));
 }
 
+/// The current pivot, each as the top bar writes it.
+fn pivot_texts(app: &App) -> Vec<String> {
+    app.history
+        .current()
+        .iter()
+        .map(|p| p.to_string())
+        .collect()
+}
+
 /// The events the timeline shows against what the store selects for the current pivot.
 fn shown_is_the_pivot(app: &App) -> usize {
     let query = Query {
@@ -753,12 +762,7 @@ fn the_tree_and_related_panes_pivot_add_and_leave_out() {
 
     // `-` on the miner's process leaves it out of its container.
     keys(&mut app, "-");
-    let pivots: Vec<String> = app
-        .history
-        .current()
-        .iter()
-        .map(|p| p.to_string())
-        .collect();
+    let pivots = pivot_texts(&app);
     assert_eq!(pivots.len(), 2, "{pivots:?}");
     assert!(
         pivots[0].starts_with("container=5f2c1a9b3d4e"),
@@ -771,12 +775,7 @@ fn the_tree_and_related_panes_pivot_add_and_leave_out() {
 
     // Back, then `+` on the same process: the container AND its pid.
     keys(&mut app, "b\t\t+");
-    let pivots: Vec<String> = app
-        .history
-        .current()
-        .iter()
-        .map(|p| p.to_string())
-        .collect();
+    let pivots = pivot_texts(&app);
     assert_eq!(pivots[1], "pid=4300", "{pivots:?}");
     let miner = shown_is_the_pivot(&app);
     assert!(miner > 0);
@@ -793,12 +792,7 @@ fn the_tree_and_related_panes_pivot_add_and_leave_out() {
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    let got: Vec<String> = app
-        .history
-        .current()
-        .iter()
-        .map(|p| p.to_string())
-        .collect();
+    let got = pivot_texts(&app);
     assert_eq!(got, want);
     shown_is_the_pivot(&app);
     assert!(
@@ -807,12 +801,7 @@ fn the_tree_and_related_panes_pivot_add_and_leave_out() {
     );
     // `-` there leaves those entities out.
     keys(&mut app, "x\t\t\t-");
-    let got: Vec<String> = app
-        .history
-        .current()
-        .iter()
-        .map(|p| p.to_string())
-        .collect();
+    let got = pivot_texts(&app);
     let want: Vec<String> = item
         .shared
         .iter()
