@@ -297,23 +297,58 @@ fn load_sources(
         casefile::file_sources::read_into(&mut loaded, format, path, &tables, only)?;
     }
     if !specs.is_empty() {
+        use casefile::sources::loki_client;
+        use casefile::sources::pushdown::{self, LokiStreams};
         let options = runner::RunOptions {
             window: runner::resolve_window(query.window, Timestamp::now()),
             follow: false,
             budget: config.budget.unwrap_or(runner::DEFAULT_BUDGET),
         };
         let search = filters.search.as_deref();
+        // Where a Loki pivot can go depends on the labels of the streams its query selects:
+        // asked of every such source at once, before anything is read.
+        let streams: Vec<Option<Result<LokiStreams, String>>> = std::thread::scope(|scope| {
+            let asked: Vec<_> = specs
+                .iter()
+                .map(|spec| match spec {
+                    SourceSpec::Loki { endpoint, query: q }
+                        if pushdown::needs_streams(spec, &query.pivots, &tables) =>
+                    {
+                        let window = options.window;
+                        Some(scope.spawn(move || {
+                            loki_client::streams_blocking(endpoint, q, window, Cancel::default())
+                        }))
+                    }
+                    _ => None,
+                })
+                .collect();
+            asked
+                .into_iter()
+                .map(|h| {
+                    h.map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err("the series request stopped".into()))
+                    })
+                })
+                .collect()
+        });
         let specs = specs
             .into_iter()
-            .map(|spec| {
-                use casefile::sources::pushdown;
-                let narrowed = pushdown::narrow(&spec, &query.pivots, search, &tables);
-                let note = pushdown::headless_note(
+            .zip(streams)
+            .map(|(spec, streams)| {
+                let ctx = pushdown::Context::new(
+                    &tables,
+                    streams
+                        .as_ref()
+                        .map_or(pushdown::Streams::NotAsked, pushdown::Streams::from),
+                );
+                let narrowed = pushdown::narrow_with(&spec, &query.pivots, search, &ctx);
+                let note = pushdown::headless_note_with(
                     &spec,
                     narrowed.as_ref(),
                     &query.pivots,
                     search,
-                    &tables,
+                    &ctx,
                 );
                 if let Some(note) = note {
                     eprintln!("casefile: {}", casefile::sanitize::line(&note));

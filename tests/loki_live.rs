@@ -31,6 +31,7 @@ const NS: i64 = 1_000_000_000;
 const QUERY: &str = r#"{job="sshd"}"#;
 const QUERY_RANGE: &str = "/loki/api/v1/query_range";
 const INSTANT_QUERY: &str = "/loki/api/v1/query";
+const SERIES: &str = "/loki/api/v1/series";
 /// No run of the binary may take longer than this.
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);
 /// The client's page size before a server says otherwise (SPEC §5: Loki's default
@@ -356,8 +357,21 @@ impl FakeLoki {
         match (req.method.as_str(), req.path.as_str()) {
             ("GET", QUERY_RANGE) => self.range(req),
             ("GET", INSTANT_QUERY) => self.instant(req),
+            ("GET", SERIES) => self.series(req),
             _ => not_found(),
         }
+    }
+
+    /// The series API for this fake's selector: its streams' label sets, as Loki answers
+    /// (`{"status":"success","data":[{…},…]}`, one object per stream).
+    fn series(&self, req: &Request) -> Response {
+        if req.param("match[]") != Some(self.query.as_str()) {
+            return Response::text(
+                400,
+                format!("fake Loki: unexpected match[] {:?}", req.param("match[]")),
+            );
+        }
+        series_response(&self.data.streams)
     }
 
     /// `query_range` over log streams: `[start, end)`, at most `limit` entries over all
@@ -547,6 +561,15 @@ fn streams_response(streams: &[BTreeMap<String, String>], page: &[&Entry]) -> Re
     Response::recorded(
         &fixture("loki/query_range_streams_forward.headers"),
         body.to_string(),
+    )
+}
+
+/// A series answer shaped like the recorded one (real/loki/series.json in the shared
+/// fixtures): the label set of each stream.
+fn series_response(streams: &[BTreeMap<String, String>]) -> Response {
+    Response::json(
+        200,
+        json!({"status": "success", "data": streams}).to_string(),
     )
 }
 
@@ -1735,6 +1758,297 @@ fn a_headless_pivot_is_pushed_down_as_a_line_filter_and_still_filtered_here() {
         "{}",
         pivot.stderr
     );
+    // The line filter was chosen because no stream carries a label feeding `user`: the
+    // series API was asked for the query's selector over the window first (by the run with
+    // the pivot only: without one there is nothing to decide).
+    let series = server.requests_to(SERIES);
+    assert_eq!(series.len(), 1, "{}", pivot.stderr);
+    assert_eq!(series[0].param("match[]"), Some(QUERY));
+    assert_eq!(
+        series[0].param("start"),
+        Some(parse_rfc3339(&from).unwrap().to_string().as_str())
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pivots on stream labels: the series API decides where a pivot goes
+
+const API: &str = r#"{job="api"}"#;
+const POD: &str = "api-7d9f-x2k4q";
+/// 2026-11-22T05:40:00Z.
+const API_T0: i64 = 1_795_326_000 * NS;
+
+/// A Loki whose streams are given with their entries. `query_range` and the counts honour
+/// what casefile sends: equality matchers in the selector and `|=` line filters; anything
+/// else is a 400. The series API lists the streams' label sets, or fails with a 500.
+struct LabelledLoki {
+    streams: Vec<BTreeMap<String, String>>,
+    entries: Vec<Entry>,
+    series_fails: bool,
+}
+
+/// A selector's `name="value"` matchers.
+type Matchers = Vec<(String, String)>;
+
+/// `{a="x", b="y"} |= "n"` → the selector's matchers and the line filters' needles.
+fn parse_logql(q: &str) -> Option<(Matchers, Vec<String>)> {
+    fn string(rest: &str) -> Option<(String, &str)> {
+        let mut out = String::new();
+        let mut chars = rest.strip_prefix('"')?.char_indices();
+        loop {
+            match chars.next()? {
+                (_, '\\') => out.push(chars.next()?.1),
+                (i, '"') => return Some((out, &rest[i + 2..])),
+                (_, c) => out.push(c),
+            }
+        }
+    }
+    let mut rest = q.trim().strip_prefix('{')?;
+    let mut matchers = Vec::new();
+    loop {
+        let (name, after) = rest.split_once('=')?;
+        let (value, after) = string(after)?;
+        matchers.push((name.trim().to_string(), value));
+        let after = after.trim_start();
+        if let Some(after) = after.strip_prefix('}') {
+            rest = after;
+            break;
+        }
+        rest = after.strip_prefix(',')?.trim_start();
+    }
+    let mut needles = Vec::new();
+    rest = rest.trim_start();
+    while !rest.is_empty() {
+        let (needle, after) = string(rest.strip_prefix("|= ")?)?;
+        needles.push(needle);
+        rest = after.trim_start();
+    }
+    Some((matchers, needles))
+}
+
+impl LabelledLoki {
+    /// The entries a query selects, in time order.
+    fn selected(&self, q: &str) -> Option<Vec<&Entry>> {
+        let (matchers, needles) = parse_logql(q)?;
+        Some(
+            self.entries
+                .iter()
+                .filter(|e| {
+                    let labels = &self.streams[e.stream];
+                    matchers
+                        .iter()
+                        .all(|(k, v)| labels.get(k).is_some_and(|l| l == v))
+                        && e.passes(&needles)
+                })
+                .collect(),
+        )
+    }
+
+    fn answer(&self, req: &Request) -> Response {
+        let q = req.param("query").unwrap_or_default();
+        match req.path.as_str() {
+            SERIES if self.series_fails => Response::text(500, "internal server error\n"),
+            SERIES if req.param("match[]") == Some(API) && req.param("start").is_some() => {
+                series_response(&self.streams)
+            }
+            QUERY_RANGE => {
+                let Some(selected) = self.selected(q) else {
+                    return Response::text(400, format!("fake Loki: unexpected query {q:?}"));
+                };
+                let num = |name: &str| req.param(name).and_then(|v| v.parse::<i64>().ok());
+                let (Some(start), Some(end)) = (num("start"), num("end")) else {
+                    return Response::text(400, "fake Loki: start and end are nanoseconds");
+                };
+                let page: Vec<&Entry> = selected
+                    .into_iter()
+                    .filter(|e| e.ts >= start && e.ts < end)
+                    .collect();
+                streams_response(&self.streams, &page)
+            }
+            INSTANT_QUERY => {
+                // sum(count_over_time(QUERY [Nms])) at `time`.
+                let counted = q
+                    .strip_prefix("sum(count_over_time(")
+                    .and_then(|r| r.strip_suffix("ms]))"))
+                    .and_then(|r| r.rsplit_once(" ["))
+                    .and_then(|(sel, ms)| Some((self.selected(sel)?, ms.parse::<i64>().ok()?)));
+                let time = req.param("time").and_then(|t| t.parse::<i64>().ok());
+                let (Some((selected, ms)), Some(time)) = (counted, time) else {
+                    return Response::text(400, format!("fake Loki: unexpected count {q:?}"));
+                };
+                let range = ms * 1_000_000;
+                let n = selected
+                    .iter()
+                    .filter(|e| e.ts > time - range && e.ts <= time)
+                    .count();
+                count_response(time, n)
+            }
+            _ => not_found(),
+        }
+    }
+}
+
+/// The other pod of the api.
+const OTHER_POD: &str = "api-7d9f-zz9pl";
+
+/// Where a stream of the api has a pod: as its label (its lines never name it, as real
+/// application logs), or named in its lines (logfmt `pod=…`, as a proxy's access log).
+#[derive(Clone, Copy)]
+enum PodIn {
+    Label(&'static str),
+    Line(&'static str),
+}
+
+/// Two streams of the api, five lines each.
+fn labelled_data(pods: [PodIn; 2], series_fails: bool) -> LabelledLoki {
+    let mut streams = Vec::new();
+    let mut entries = Vec::new();
+    for (s, pod) in pods.iter().enumerate() {
+        let mut labels: BTreeMap<String, String> = [("job", "api"), ("namespace", "prod")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if let PodIn::Label(pod) = pod {
+            labels.insert("pod".into(), pod.to_string());
+        }
+        streams.push(labels);
+        for i in 0..5 {
+            let line = match pod {
+                PodIn::Label(_) => format!("level=info msg=\"GET /orders/{i} 200\""),
+                PodIn::Line(pod) => format!("level=info pod={pod} msg=\"GET /orders/{i} 200\""),
+            };
+            entries.push(Entry {
+                stream: s,
+                ts: API_T0 + (i * 2 + s as i64) * NS,
+                line,
+            });
+        }
+    }
+    entries.sort_by_key(|e| (e.ts, e.stream));
+    LabelledLoki {
+        streams,
+        entries,
+        series_fails,
+    }
+}
+
+fn labelled_loki(pods: [PodIn; 2], series_fails: bool) -> Server {
+    let fake = labelled_data(pods, series_fails);
+    Server::start(move |req| fake.answer(req))
+}
+
+fn api_query(server: &Server, pivot: Option<&str>) -> Run {
+    let (from, to) = (rfc3339_nanos(API_T0 - NS), rfc3339_nanos(API_T0 + 60 * NS));
+    let url = server.url();
+    let mut args = vec![
+        "query", "--loki", &url, "--logql", API, "--from", &from, "--to", &to, "--format", "jsonl",
+    ];
+    if let Some(p) = pivot {
+        args.extend(["--pivot", p]);
+    }
+    run_casefile(&args, &[], RUN_TIMEOUT)
+}
+
+/// (ts, message) of each line of a jsonl run, and whether it carries the pod.
+fn api_events(run: &Run) -> Vec<(String, String, bool)> {
+    run.stdout
+        .lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            let has_pod = v["entities"]["pod"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p == POD));
+            (v["ts"].to_string(), v["message"].to_string(), has_pod)
+        })
+        .collect()
+}
+
+/// Each run with the pivot returns what the run without it returns for the pod: the
+/// push-down saved work or none, and changed nothing.
+fn check_pivot_keeps_every_event(server: &Server, expected_len: usize) -> Run {
+    let all = api_query(server, None);
+    assert_eq!(all.code, Some(0), "{}", all.stderr);
+    let expected: Vec<_> = api_events(&all).into_iter().filter(|e| e.2).collect();
+    assert_eq!(expected.len(), expected_len, "{}", all.stdout);
+    let pivot = api_query(server, Some(&format!("pod={POD}")));
+    assert_eq!(pivot.code, Some(0), "{}", pivot.stderr);
+    assert_eq!(api_events(&pivot), expected, "{}", pivot.stderr);
+    pivot
+}
+
+fn ranges_asked(server: &Server) -> Vec<String> {
+    server
+        .requests_to(QUERY_RANGE)
+        .iter()
+        .filter_map(|r| r.param("query").map(str::to_string))
+        .filter(|q| !q.starts_with("sum("))
+        .collect()
+}
+
+#[test]
+fn a_pivot_on_a_label_every_stream_carries_goes_into_the_selector() {
+    let fake = labelled_data([PodIn::Label(POD), PodIn::Label(OTHER_POD)], false);
+    // A line filter would find nothing: the lines never name their pod.
+    let line_filter = format!("{API} |= \"{POD}\"");
+    assert_eq!(fake.selected(&line_filter).map(|v| v.len()), Some(0));
+    assert_eq!(fake.selected(API).map(|v| v.len()), Some(10));
+    let server = Server::start(move |req| fake.answer(req));
+    let pivot = check_pivot_keeps_every_event(&server, 5);
+    let narrowed = format!("{{job=\"api\", pod=\"{POD}\"}}");
+    assert!(
+        pivot.stderr.contains(&format!("pushed down: {narrowed}")),
+        "{}",
+        pivot.stderr
+    );
+    assert_eq!(ranges_asked(&server), [API.to_string(), narrowed]);
+    let series = server.requests_to(SERIES);
+    assert_eq!(series.len(), 1, "asked once, for the run with the pivot");
+    assert_eq!(series[0].param("match[]"), Some(API));
+}
+
+#[test]
+fn a_pivot_no_stream_carries_as_a_label_is_a_line_filter() {
+    let server = labelled_loki([PodIn::Line(POD), PodIn::Line(OTHER_POD)], false);
+    let pivot = check_pivot_keeps_every_event(&server, 5);
+    let narrowed = format!("{API} |= \"{POD}\"");
+    assert!(
+        pivot.stderr.contains(&format!("pushed down: {narrowed}")),
+        "{}",
+        pivot.stderr
+    );
+    assert_eq!(ranges_asked(&server), [API.to_string(), narrowed]);
+}
+
+#[test]
+fn a_pivot_some_streams_carry_as_a_label_is_filtered_here() {
+    // The first stream has the pod as a label, the second names it in its lines: neither a
+    // matcher nor a line filter keeps both.
+    let server = labelled_loki([PodIn::Label(POD), PodIn::Line(POD)], false);
+    let pivot = check_pivot_keeps_every_event(&server, 10);
+    assert!(
+        pivot.stderr.contains(&format!(
+            "nothing pushed down: pod={POD} filtered here: label `pod` is on 1 of 2 streams"
+        )),
+        "{}",
+        pivot.stderr
+    );
+    assert_eq!(ranges_asked(&server), [API, API]);
+}
+
+#[test]
+fn when_the_series_api_fails_a_label_fed_pivot_is_filtered_here() {
+    let server = labelled_loki([PodIn::Label(POD), PodIn::Label(OTHER_POD)], true);
+    let pivot = check_pivot_keeps_every_event(&server, 5);
+    assert!(
+        pivot.stderr.contains(&format!(
+            "nothing pushed down: pod={POD} filtered here: stream labels unknown (HTTP 500"
+        )),
+        "{}",
+        pivot.stderr
+    );
+    // The source itself did not fail: the whole window was read and filtered here.
+    assert_eq!(ranges_asked(&server), [API, API]);
+    assert_eq!(server.requests_to(SERIES).len(), 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,6 +15,19 @@ mod support;
 use support::http_server::{Response, Server};
 
 const EMPTY_STREAMS: &str = r#"{"status":"success","data":{"resultType":"streams","result":[]}}"#;
+const SERIES: &str = "/loki/api/v1/series";
+
+/// Waits (off the UI, as a test may) until the source's streams' labels are read.
+fn wait_for_streams(live: &LiveSources, index: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !live.streams_known(index) {
+        assert!(
+            Instant::now() < deadline,
+            "the streams' labels were not read"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
 
 fn truncated_report(name: &str, kind: SourceKind, oldest: Timestamp) -> SourceReport {
     let mut r = SourceReport::new(name, kind, "q");
@@ -29,6 +42,12 @@ fn a_pivot_is_pushed_down_for_the_part_of_the_window_left_on_the_server() {
     let server = Server::start(|req| {
         if req.path == "/loki/api/v1/query_range" {
             Response::json(200, EMPTY_STREAMS)
+        } else if req.path == SERIES {
+            // No stream carries a label that feeds `host` (`host`, `hostname`, `node`).
+            Response::json(
+                200,
+                r#"{"status":"success","data":[{"job":"sshd","service_name":"sshd"}]}"#,
+            )
         } else {
             Response::json(
                 200,
@@ -68,6 +87,12 @@ fn a_pivot_is_pushed_down_for_the_part_of_the_window_left_on_the_server() {
         tx,
     );
 
+    // The Loki source's streams' labels were asked for when it was set up.
+    wait_for_streams(&live, 0);
+    assert_eq!(
+        server.requests_to(SERIES)[0].param("match[]"),
+        Some("{job=\"sshd\"}")
+    );
     // Two Prometheus labels feed `host` (node, host): no one selector holds that OR.
     let pivots = vec!["host=node-07".parse().unwrap()];
     let said = live.push_down(&pivots, None, &mut data);
@@ -300,4 +325,136 @@ fn a_loki_query_is_edited_with_completion_and_run_again() {
         .filter(|q| !q.starts_with("sum("))
         .collect();
     assert_eq!(asked, ["{job=\"x\"}", "{job=\"sshd\"}"]);
+}
+
+/// A Loki whose streams carry these label sets (the series API answers after `delay`), and
+/// whose `query_range` answers nothing.
+fn loki_with_streams(series: &'static str, delay: Duration) -> Server {
+    Server::start(move |req| match req.path.as_str() {
+        SERIES => {
+            std::thread::sleep(delay);
+            Response::json(200, series)
+        }
+        "/loki/api/v1/query_range" => Response::json(200, EMPTY_STREAMS),
+        _ => Response::json(
+            200,
+            r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#,
+        ),
+    })
+}
+
+fn one_truncated_loki(
+    server: &Server,
+) -> (
+    LiveSources,
+    Loaded,
+    std::sync::mpsc::Receiver<SourceMessage>,
+) {
+    let oldest = Timestamp(1_795_003_000_000_000_000);
+    let window = TimeRange::new(
+        Timestamp(1_795_000_000_000_000_000),
+        Timestamp(1_795_003_600_000_000_000),
+    );
+    let loki = SourceSpec::Loki {
+        endpoint: Endpoint::new(&server.url()),
+        query: "{job=\"api\"}".into(),
+    };
+    let mut data = Loaded::default();
+    data.reports
+        .push(truncated_report("loki-prod", SourceKind::Loki, oldest));
+    let (tx, rx) = std::sync::mpsc::sync_channel(64);
+    let options = RunOptions {
+        window,
+        follow: false,
+        budget: 1_000,
+    };
+    let live = LiveSources::new(
+        vec![(0, loki)],
+        options,
+        EntityTables::default(),
+        Cancel::default(),
+        tx,
+    );
+    (live, data, rx)
+}
+
+/// The pushed-down queries asked of the server, eventually `n` of them.
+fn pages_asked(server: &Server, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let asked: Vec<String> = server
+            .requests_to("/loki/api/v1/query_range")
+            .iter()
+            .filter_map(|r| r.param("query").map(str::to_string))
+            .filter(|q| !q.starts_with("sum("))
+            .collect();
+        if asked.len() >= n {
+            return asked;
+        }
+        assert!(Instant::now() < deadline, "asked only {asked:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn in_the_tui_a_pivot_on_a_stream_label_goes_into_the_selector_or_stays_local() {
+    // Every stream carries `pod`: the pivot becomes a matcher (its lines need not name it).
+    let server = loki_with_streams(
+        r#"{"status":"success","data":[{"job":"api","pod":"api-7d9f-x2k4q"},{"job":"api","pod":"api-7d9f-zz9pl"}]}"#,
+        Duration::ZERO,
+    );
+    let (mut live, mut data, _rx) = one_truncated_loki(&server);
+    wait_for_streams(&live, 0);
+    let pivots = vec!["pod=api-7d9f-x2k4q".parse().unwrap()];
+    let said = live.push_down(&pivots, None, &mut data);
+    assert!(
+        said[0].contains("pod=api-7d9f-x2k4q pushed down to loki-prod"),
+        "{said:?}"
+    );
+    assert_eq!(
+        pages_asked(&server, 1),
+        ["{job=\"api\", pod=\"api-7d9f-x2k4q\"}"]
+    );
+
+    // Only some streams carry it: local, and the reason is said.
+    let server = loki_with_streams(
+        r#"{"status":"success","data":[{"job":"api","pod":"api-7d9f-x2k4q"},{"job":"api"}]}"#,
+        Duration::ZERO,
+    );
+    let (mut live, mut data, _rx) = one_truncated_loki(&server);
+    wait_for_streams(&live, 0);
+    let said = live.push_down(&pivots, None, &mut data);
+    assert_eq!(
+        said,
+        ["loki-prod: pod=api-7d9f-x2k4q filtered locally (5000 events stay on the server; label `pod` is on 1 of 2 streams)"]
+    );
+    assert_eq!(data.reports.len(), 1, "no task started");
+}
+
+#[test]
+fn in_the_tui_a_push_down_never_waits_for_the_streams_labels() {
+    // The series API takes its time: the push-down does not wait for it (this is the UI
+    // thread), the pivots a label could carry stay local, and the rest still goes down.
+    let server = loki_with_streams(
+        r#"{"status":"success","data":[{"job":"api","pod":"api-7d9f-x2k4q"}]}"#,
+        Duration::from_secs(3),
+    );
+    let (mut live, mut data, _rx) = one_truncated_loki(&server);
+    let pivots = vec![
+        "pod=api-7d9f-x2k4q".parse().unwrap(),
+        "pid=4242".parse().unwrap(),
+    ];
+    let started = Instant::now();
+    let said = live.push_down(&pivots, None, &mut data);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!live.streams_known(0));
+    assert!(
+        said[0].contains("pushed down to loki-prod for the older part of the window; pod=api-7d9f-x2k4q filtered locally (stream labels unknown (still being read))"),
+        "{said:?}"
+    );
+    assert_eq!(pages_asked(&server, 1), ["{job=\"api\"} |= \"4242\""]);
 }

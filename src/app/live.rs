@@ -2,14 +2,19 @@
 //! to reach the loop. Used to push a pivot down to a source whose window was too big to load.
 
 use crate::load::{Loaded, SourceReport};
-use crate::sources::pushdown;
+use crate::sources::pushdown::{self, LokiStreams, Streams};
 use crate::sources::runner::{self, RunOptions};
 use crate::sources::spec::SourceSpec;
 use crate::sources::task::{Cancel, SourceMessage};
 use crate::sources::EntityTables;
 use crate::store::Pivot;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex};
+
+/// A Loki query's streams, by (endpoint URL, query): `None` while the series API is being
+/// asked, then its answer or why there is none.
+type StreamsByQuery = HashMap<(String, String), Option<Result<LokiStreams, String>>>;
 
 pub struct LiveSources {
     /// Report index → the spec that produced it, and the task's own cancel token.
@@ -21,6 +26,10 @@ pub struct LiveSources {
     pub tx: SyncSender<SourceMessage>,
     /// (report index, pivots, search) already pushed down, so going back and forth does not repeat.
     pushed: HashSet<(usize, Vec<Pivot>, Option<String>)>,
+    /// The labels of the streams each Loki query selects, which decide where its pivots can
+    /// go (see [`pushdown::narrow_with`]). Asked on a thread of its own as soon as the query
+    /// is known, so a push-down (on the UI thread) only looks the answer up, never waits.
+    streams: Arc<Mutex<StreamsByQuery>>,
 }
 
 impl LiveSources {
@@ -31,7 +40,7 @@ impl LiveSources {
         cancel: Cancel,
         tx: SyncSender<SourceMessage>,
     ) -> Self {
-        LiveSources {
+        let live = LiveSources {
             specs,
             cancels: Vec::new(),
             options,
@@ -39,7 +48,69 @@ impl LiveSources {
             cancel,
             tx,
             pushed: HashSet::new(),
+            streams: Arc::default(),
+        };
+        for (_, spec) in &live.specs {
+            live.ask_streams(spec);
         }
+        live
+    }
+
+    /// Asks a Loki log query's server which labels its streams carry, on a thread of its
+    /// own; the answer is kept for [`LiveSources::push_down`]. Once per query.
+    fn ask_streams(&self, spec: &SourceSpec) {
+        let SourceSpec::Loki { endpoint, query } = spec else {
+            return;
+        };
+        if pushdown::stream_selector(query).is_none() {
+            return;
+        }
+        let key = (endpoint.url.clone(), query.clone());
+        {
+            let Ok(mut known) = self.streams.lock() else {
+                return;
+            };
+            if known.contains_key(&key) {
+                return;
+            }
+            known.insert(key.clone(), None);
+        }
+        let (endpoint, query, window, cancel, streams) = (
+            endpoint.clone(),
+            query.clone(),
+            self.options.window,
+            self.cancel.clone(),
+            self.streams.clone(),
+        );
+        std::thread::spawn(move || {
+            let answer =
+                crate::sources::loki_client::streams_blocking(&endpoint, &query, window, cancel);
+            if let Ok(mut known) = streams.lock() {
+                known.insert(key, Some(answer));
+            }
+        });
+    }
+
+    /// What is known of a spec's streams: `None` while they are being read (or for a spec
+    /// that is not a Loki log query).
+    fn streams_of(&self, spec: &SourceSpec) -> Option<Result<LokiStreams, String>> {
+        let SourceSpec::Loki { endpoint, query } = spec else {
+            return None;
+        };
+        let known = self.streams.lock().ok()?;
+        known
+            .get(&(endpoint.url.clone(), query.clone()))
+            .cloned()
+            .flatten()
+    }
+
+    /// Whether the labels of a Loki source's streams have been read (or failed to be): until
+    /// then, its pivots that a stream label could carry are filtered locally only.
+    pub fn streams_known(&self, index: usize) -> bool {
+        self.specs
+            .iter()
+            .find(|(i, _)| *i == index)
+            .is_some_and(|(_, spec)| self.streams_of(spec).is_some())
     }
 
     /// Registers the cancel token a source's task was started with, so that it alone can be
@@ -201,6 +272,7 @@ impl LiveSources {
             move |m| tx.send(m).is_ok(),
         );
         data.reports.push(report);
+        self.ask_streams(&spec);
         self.specs[pos] = (source, spec);
         self.cancels.push((source, cancel));
         Ok(format!("{name}: running {query}"))
@@ -238,9 +310,25 @@ impl LiveSources {
             let mut parts: Vec<String> = pivots.iter().map(|p| p.to_string()).collect();
             parts.extend(search.map(|s| format!("search \"{s}\"")));
             let label = parts.join(" & ");
-            let Some(mut narrowed) = pushdown::narrow(&spec, pivots, search, &self.tables) else {
+            // A Loki query's streams were asked for when it was set up; if the answer has
+            // not come yet, the pivots a stream label could carry stay local (no waiting on
+            // the network here: this is the UI thread).
+            let known = self.streams_of(&spec);
+            let streams = match (&spec, &known) {
+                (_, Some(r)) => Streams::from(r),
+                (SourceSpec::Loki { query, .. }, None)
+                    if pushdown::stream_selector(query).is_some() =>
+                {
+                    Streams::Unknown("still being read")
+                }
+                _ => Streams::NotAsked,
+            };
+            let ctx = pushdown::Context::new(&self.tables, streams);
+            let why = pushdown::why_local(&spec, pivots, &ctx);
+            let Some(mut narrowed) = pushdown::narrow_with(&spec, pivots, search, &ctx) else {
+                let why = why.map(|w| format!("; {w}")).unwrap_or_default();
                 said.push(format!(
-                    "{name}: {label} filtered locally ({left} events stay on the server)"
+                    "{name}: {label} filtered locally ({left} events stay on the server{why})"
                 ));
                 continue;
             };
@@ -253,12 +341,13 @@ impl LiveSources {
             // Stopped with the source it narrows (its query replaced) or with everything.
             let cancel = self.spawn_overlapping(narrowed, options, data);
             self.cancels.push((index, cancel));
-            let local = pushdown::kept_local(&spec, pivots, &self.tables);
+            let local = pushdown::kept_local_with(&spec, pivots, &ctx);
             let local = if local.is_empty() {
                 String::new()
             } else {
                 let names: Vec<String> = local.iter().map(|p| p.to_string()).collect();
-                format!("; {} filtered locally", names.join(" & "))
+                let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
+                format!("; {} filtered locally{why}", names.join(" & "))
             };
             said.push(format!(
                 "{label} pushed down to {name} for the older part of the window{local}"

@@ -8,6 +8,7 @@
 
 use super::http::{FetchError, HttpClient};
 use super::prometheus_client::step_seconds;
+use super::pushdown::{self, LokiStreams};
 use super::spec::{Auth, Endpoint};
 use super::task::Cancel;
 use super::task::SourceMessage;
@@ -94,6 +95,83 @@ pub async fn labels(
         .unwrap_or_default();
     out.sort();
     Ok(out)
+}
+
+/// The labels of the streams a log query's selector picks over the window, from the series
+/// API (`/loki/api/v1/series?match[]=SELECTOR`), so that pivots can be pushed down where
+/// the entities are (see [`super::pushdown`]).
+pub async fn streams(
+    client: &HttpClient,
+    query: &str,
+    window: TimeRange,
+) -> Result<LokiStreams, FetchError> {
+    let selector = pushdown::stream_selector(query)
+        .ok_or_else(|| FetchError::Transport("not a log query: no stream selector".into()))?;
+    let params = [
+        ("match[]", selector.to_string()),
+        ("start", window.start.0.to_string()),
+        ("end", window.end.0.to_string()),
+    ];
+    let body = client.get("/loki/api/v1/series", &params).await?;
+    parse_series(&body).map_err(FetchError::Transport)
+}
+
+/// `{"status":"success","data":[{"job":"api","pod":"api-7d9f"},…]}`: one object per stream.
+/// A label with an empty value is no label (Loki drops them).
+pub fn parse_series(body: &str) -> Result<LokiStreams, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| format!("series: not JSON ({e})"))?;
+    if v.get("status").and_then(|s| s.as_str()) != Some("success") {
+        let why = v
+            .get("error")
+            .and_then(|e| e.as_str())
+            .unwrap_or("no status \"success\"");
+        return Err(format!("series: {}", crate::sanitize::line(why)));
+    }
+    let streams = match v.get("data") {
+        // Loki leaves `data` out when there is nothing.
+        None | Some(serde_json::Value::Null) => return Ok(LokiStreams::default()),
+        Some(serde_json::Value::Array(a)) => a,
+        Some(_) => return Err("series: `data` is not a list of streams".into()),
+    };
+    let mut sets = Vec::with_capacity(streams.len());
+    for s in streams {
+        let labels = s
+            .as_object()
+            .ok_or("series: a stream is not an object of labels")?;
+        sets.push(
+            labels
+                .iter()
+                .filter(|(_, v)| v.as_str().is_some_and(|v| !v.is_empty()))
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<&str>>(),
+        );
+    }
+    Ok(LokiStreams::from_streams(sets))
+}
+
+/// [`streams`] from code that is not async (a headless command before it loads, a
+/// background thread of the TUI): on the calling thread, with a runtime of its own. Never
+/// call it on the UI thread.
+pub fn streams_blocking(
+    endpoint: &Endpoint,
+    query: &str,
+    window: TimeRange,
+    cancel: Cancel,
+) -> Result<LokiStreams, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start: {e}"))?;
+    super::task::catch_panic(|| {
+        runtime.block_on(async {
+            let client = HttpClient::new(endpoint, cancel)?;
+            streams(&client, query, window)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    })
+    .map_err(|panic| super::task::stopped_by_panic(&panic))?
 }
 
 /// Buckets of server-side counts drawn for a window too big to load.
@@ -594,5 +672,27 @@ mod tests {
         let real = "max entries limit per query exceeded, limit > max_entries_limit_per_query (10000 > 5000)";
         assert_eq!(server_limit(real), Some(5000));
         assert_eq!(server_limit("parse error at line 1"), None);
+    }
+
+    #[test]
+    fn the_series_answer_gives_each_label_s_stream_count() {
+        // As Loki 3.4.6 answered `match[]={job="sshd"}&match[]={namespace="prod"}`
+        // (shared fixtures, real/loki/series.json).
+        let recorded = r#"{"status":"success","data":[{"job":"sshd","service_name":"sshd","env":"prod","host":"bastion-2"},{"env":"prod","host":"bastion-1","job":"sshd","service_name":"sshd"},{"job":"prod/api","namespace":"prod","pod":"api-7d9f","service_name":"api","container":"api"},{"container":"envoy","job":"prod/api","namespace":"prod","pod":"api-7d9f","service_name":"envoy"}]}"#;
+        let s = parse_series(recorded).unwrap();
+        assert_eq!(s.total, 4);
+        assert_eq!(
+            (s.carrying("job"), s.carrying("host"), s.carrying("pod")),
+            (4, 2, 2)
+        );
+        assert_eq!(s.carrying("user"), 0);
+        let empty = parse_series(r#"{"status":"success","data":[]}"#).unwrap();
+        assert_eq!(empty, LokiStreams::default());
+        // An empty value is no label.
+        let s = parse_series(r#"{"status":"success","data":[{"job":"a","pod":""}]}"#).unwrap();
+        assert_eq!((s.total, s.carrying("pod")), (1, 0));
+        assert!(parse_series(r#"{"status":"error","error":"boom"}"#).is_err());
+        assert!(parse_series(r#"{"status":"success","data":{"resultType":"vector"}}"#).is_err());
+        assert!(parse_series("404 page not found").is_err());
     }
 }
