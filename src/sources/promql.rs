@@ -28,9 +28,10 @@ pub fn is_label_name(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// A label value as a PromQL double-quoted string's content: backslash, quote and control
-/// characters escaped, so no value can end the string early.
-fn escape(v: &str) -> String {
+/// A value as the content of a double-quoted string in PromQL or LogQL (both quote as Go
+/// does): backslash, quote and control characters escaped, so no value can end the string
+/// early.
+pub(crate) fn escape(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for c in v.chars() {
         match c {

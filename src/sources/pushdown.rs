@@ -151,10 +151,10 @@ pub fn narrow_with(
             for p in pivots {
                 match loki_place(p, ctx) {
                     Place::Selector(label) => {
-                        matchers.push(format!("{label}=\"{}\"", logql_escape(p.value.trim())))
+                        matchers.push(format!("{label}=\"{}\"", promql::escape(p.value.trim())))
                     }
                     Place::Line => {
-                        filters.push_str(&format!(" |= \"{}\"", logql_escape(&line_value(p))))
+                        filters.push_str(&format!(" |= \"{}\"", promql::escape(&line_value(p))))
                     }
                     Place::Local(_) => {}
                 }
@@ -169,7 +169,7 @@ pub fn narrow_with(
                     .collect();
                 narrowed.push_str(&format!(
                     " |~ \"(?i){}\"",
-                    logql_escape(&subsequence.join(".*"))
+                    promql::escape(&subsequence.join(".*"))
                 ));
             }
             Some(SourceSpec::Loki {
@@ -619,24 +619,6 @@ fn regex_escape(c: char) -> String {
     } else {
         c.to_string()
     }
-}
-
-/// A LogQL string literal's content (Go's quoting): backslash, quote and control characters
-/// escaped, so no value can end the string early.
-fn logql_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A Lucene query_string term, every reserved character escaped.
