@@ -1,8 +1,9 @@
 //! Opening a case bundle, which may come from anyone: the layout is checked first (names,
 //! types, sizes, headers; see `tar_io::scan`) before any member is decoded; then every member
 //! against the manifest's SHA-256, every event record against its digest and place, and every
-//! gzip member against a bound on how far it may expand. Nothing is written, and nothing is
-//! loaded until all of that holds.
+//! gzip member against a bound on how far it may expand. Nothing is written, and a bundle that
+//! fails any check gives no store. The event log is decoded as a stream: its text is never
+//! held whole, and a replay stores the events batch by batch as they are checked.
 
 use super::format::{self, Manifest};
 use super::records::{self, ChainRecord, MarkRecord, SeriesRecord};
@@ -10,7 +11,7 @@ use super::tar_io::{self, Member, Refusal};
 use crate::load::{IngestRules, Loaded, SourceReport};
 use crate::model::{Event, Series, SourceKind};
 use flate2::bufread::GzDecoder;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -37,13 +38,28 @@ fn refuse(member: &str, reason: impl Into<String>) -> Refusal {
     }
 }
 
+/// How far a gzip member of `len` bytes may expand before it is refused as a bomb.
+fn expansion_limit(len: usize) -> u64 {
+    (len as u64)
+        .saturating_mul(format::MAX_EXPANSION)
+        .saturating_add(1 << 20)
+        .min(format::MAX_EXPANDED_BYTES)
+}
+
+fn bomb(name: &str, limit: u64) -> Refusal {
+    refuse(
+        name,
+        format!(
+            "expands beyond {limit} bytes, more than {}× its size: refused as a compression bomb",
+            format::MAX_EXPANSION
+        ),
+    )
+}
+
 /// Decompresses a member, refusing one that expands beyond the bounds (a compression bomb).
 /// What was decoded before an error is returned with it, to find the first bad record.
 fn gunzip(name: &str, bytes: &[u8]) -> Result<Vec<u8>, (Vec<u8>, Refusal)> {
-    let limit = (bytes.len() as u64)
-        .saturating_mul(format::MAX_EXPANSION)
-        .saturating_add(1 << 20)
-        .min(format::MAX_EXPANDED_BYTES);
+    let limit = expansion_limit(bytes.len());
     // gzip's trailer says how long the text is (modulo 4 GiB): a hint for the buffer, never
     // more than the bound.
     let hint = bytes
@@ -65,29 +81,88 @@ fn gunzip(name: &str, bytes: &[u8]) -> Result<Vec<u8>, (Vec<u8>, Refusal)> {
                 format!("has {} bytes after its gzip stream", rest.len()),
             ),
         )),
-        Ok(_) if out.len() as u64 > limit => Err((
-            Vec::new(),
-            refuse(
-                name,
-                format!(
-                    "expands beyond {limit} bytes, more than {}× its size: refused as a compression bomb",
-                    format::MAX_EXPANSION
-                ),
-            ),
-        )),
+        Ok(_) if out.len() as u64 > limit => Err((Vec::new(), bomb(name, limit))),
         Ok(_) => Ok(out),
     }
 }
 
-/// The events of the log, or the first record that is not the one exported. With `decode`
-/// false only each record's place and digest are checked (to name a bad one quickly).
-fn events(text: &[u8], expected: u64, decode: bool) -> Result<Vec<Event>, Refusal> {
+fn wrong_count(count: u64, expected: u64) -> Refusal {
+    refuse(
+        format::EVENTS,
+        format!(
+            "holds {count} records where the manifest counts {expected}: records were removed or added at the end"
+        ),
+    )
+}
+
+/// Events are handed on this many at a time.
+const BATCH: usize = 16_384;
+
+/// The event log's gzip member decoded as a stream, line by line: each record checked (its
+/// place, its digest, a valid event) and handed to `sink` in order, in batches. Neither the
+/// whole text nor every event is ever held. The same refusals as reading it whole: a bomb,
+/// bytes after the gzip stream, text that is not UTF-8, a bad record, a wrong count.
+fn stream_events(
+    gz: &[u8],
+    expected: u64,
+    sink: &mut dyn FnMut(Vec<Event>),
+) -> Result<(), Refusal> {
+    let name = format::EVENTS;
+    let limit = expansion_limit(gz.len());
+    let mut decoder = GzDecoder::new(gz);
+    let mut count = 0u64;
+    let mut batch = Vec::with_capacity(BATCH);
+    {
+        let limited = (&mut decoder).take(limit + 1);
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, limited);
+        let (mut line, mut total) = (String::new(), 0u64);
+        loop {
+            line.clear();
+            let n = reader.read_line(&mut line).map_err(|e| match e.kind() {
+                std::io::ErrorKind::InvalidData => refuse(name, format!("is not UTF-8 ({e})")),
+                _ => refuse(name, format!("cannot be decompressed ({e})")),
+            })?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > limit {
+                return Err(bomb(name, limit));
+            }
+            let text = line.strip_suffix('\n').unwrap_or(&line);
+            let text = text.strip_suffix('\r').unwrap_or(text);
+            let seq = count;
+            let event = records::read_event_line(text, seq)
+                .map_err(|bad| refuse(name, format!("record {seq} (line {}) {bad}", seq + 1)))?;
+            batch.push(event);
+            count += 1;
+            if batch.len() == BATCH {
+                sink(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            }
+        }
+    }
+    // One gzip member and nothing after it: what `zcat` shows is what casefile reads.
+    let rest = decoder.into_inner();
+    if !rest.is_empty() {
+        return Err(refuse(
+            name,
+            format!("has {} bytes after its gzip stream", rest.len()),
+        ));
+    }
+    if count != expected {
+        return Err(wrong_count(count, expected));
+    }
+    if !batch.is_empty() {
+        sink(batch);
+    }
+    Ok(())
+}
+
+/// The first record of a changed log that is not the one exported: each record's place and
+/// digest are checked, not decoded.
+fn first_bad_record(text: &[u8], expected: u64) -> Result<(), Refusal> {
     let text = std::str::from_utf8(text)
         .map_err(|e| refuse(format::EVENTS, format!("is not UTF-8 ({e})")))?;
-    // The manifest's count is the attacker's number: reserve no more than the text can hold
-    // (a record is far longer than 64 bytes).
-    let room = (expected as usize).min(text.len() / 64);
-    let mut out = Vec::with_capacity(if decode { room } else { 0 });
     let mut count = 0u64;
     for (seq, line) in text.lines().enumerate() {
         let bad = |bad: records::BadRecord| {
@@ -96,22 +171,13 @@ fn events(text: &[u8], expected: u64, decode: bool) -> Result<Vec<Event>, Refusa
                 format!("record {seq} (line {}) {bad}", seq + 1),
             )
         };
-        if decode {
-            out.push(records::read_event_line(line, seq as u64).map_err(bad)?);
-        } else {
-            records::check_event_line(line, seq as u64).map_err(bad)?;
-        }
+        records::check_event_line(line, seq as u64).map_err(bad)?;
         count += 1;
     }
     if count != expected {
-        return Err(refuse(
-            format::EVENTS,
-            format!(
-                "holds {count} records where the manifest counts {expected}: records were removed or added at the end"
-            ),
-        ));
+        return Err(wrong_count(count, expected));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Only the manifest of a bundle, checked against `manifest.json.sha256` (the layout is
@@ -141,16 +207,40 @@ pub fn manifest_of(path: &Path) -> Result<Manifest, Refusal> {
 
 /// Every check a bundle must pass; the decoded content when it does.
 pub fn check(path: &Path) -> Result<Opened, Refusal> {
-    let mut file = std::fs::File::open(path).map_err(|e| Refusal {
+    let (mut file, bytes) = open_file(path)?;
+    check_from(&mut file, bytes)
+}
+
+/// [`check`] that keeps no event: what `verify` needs.
+pub fn verify(path: &Path) -> Result<Opened, Refusal> {
+    let (mut file, bytes) = open_file(path)?;
+    check_streaming(&mut file, bytes, &mut |_| {})
+}
+
+fn open_file(path: &Path) -> Result<(std::fs::File, u64), Refusal> {
+    let file = std::fs::File::open(path).map_err(|e| Refusal {
         member: None,
         reason: format!("cannot read {}: {e}", path.display()),
     })?;
     let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    check_from(&mut file, bytes)
+    Ok((file, bytes))
 }
 
 /// [`check`] on a bundle's bytes from any seekable reader (`bytes` long).
 pub fn check_from<R: Read + std::io::Seek>(file: &mut R, bytes: u64) -> Result<Opened, Refusal> {
+    let mut events = Vec::new();
+    let mut opened = check_streaming(file, bytes, &mut |batch| events.extend(batch))?;
+    opened.events = events;
+    Ok(opened)
+}
+
+/// [`check_from`], handing the events to `sink` in batches as they are checked instead of
+/// keeping them (`Opened::events` is empty). A refusal may come after some batches.
+pub fn check_streaming<R: Read + std::io::Seek>(
+    file: &mut R,
+    bytes: u64,
+    sink: &mut dyn FnMut(Vec<Event>),
+) -> Result<Opened, Refusal> {
     let mut file = file;
     let members = tar_io::scan(&mut file)?;
     let read = |file: &mut &mut R, m: &Member| tar_io::read_member(file, m);
@@ -219,8 +309,7 @@ pub fn check_from<R: Read + std::io::Seek>(file: &mut R, bytes: u64) -> Result<O
         }
         None => None,
     };
-    let events_text = gunzip(format::EVENTS, &contents[0]).map_err(|(_, r)| r)?;
-    let events = events(&events_text, manifest.counts.events, true)?;
+    stream_events(&contents[0], manifest.counts.events, sink)?;
     let series_text = gunzip(format::SERIES, &contents[1]).map_err(|(_, r)| r)?;
     let series = String::from_utf8_lossy(&series_text)
         .lines()
@@ -236,7 +325,7 @@ pub fn check_from<R: Read + std::io::Seek>(file: &mut R, bytes: u64) -> Result<O
         serde_json::from_slice(&contents[2]).map_err(|e| refuse(format::MARKS, e.to_string()))?;
     let chains: Vec<ChainRecord> =
         serde_json::from_slice(&contents[3]).map_err(|e| refuse(format::CHAINS, e.to_string()))?;
-    let n = events.len() as u64;
+    let n = manifest.counts.events;
     if let Some(m) = marks.iter().find(|m| m.seq >= n) {
         return Err(refuse(
             format::MARKS,
@@ -251,7 +340,7 @@ pub fn check_from<R: Read + std::io::Seek>(file: &mut R, bytes: u64) -> Result<O
     }
     Ok(Opened {
         manifest,
-        events,
+        events: Vec::new(),
         series,
         marks,
         chains,
@@ -277,7 +366,7 @@ fn changed_member(name: &str, bytes: &[u8], manifest: &Manifest) -> Refusal {
         Some(end) if broken.is_some() => &text[..=end],
         _ => &text[..],
     };
-    match events(good_text, manifest.counts.events, false) {
+    match first_bad_record(good_text, manifest.counts.events) {
         Err(bad) if !bad.reason.starts_with("holds") || broken.is_none() => Refusal {
             reason: format!("was changed; {}", bad.reason),
             ..bad
@@ -302,11 +391,17 @@ fn changed_member(name: &str, bytes: &[u8], manifest: &Manifest) -> Refusal {
 /// Opens a bundle into a store for replay: its events as they were exported (no rule runs
 /// again), its series, and its sources with the queries that were run.
 pub fn load(path: &Path) -> Result<(Loaded, Opened), String> {
-    let mut opened = check(path).map_err(|r| format!("{}: {r}", path.display()))?;
+    let said = |r: Refusal| format!("{}: {r}", path.display());
+    let (mut file, bytes) = open_file(path).map_err(said)?;
     let mut loaded = Loaded {
         rules: Arc::new(IngestRules::none()),
         ..Loaded::default()
     };
+    // Batch by batch, in record order: arrival numbers are the records' sequence numbers.
+    let mut opened = check_streaming(&mut file, bytes, &mut |batch| {
+        loaded.ingest(batch);
+    })
+    .map_err(said)?;
     for s in &opened.manifest.sources {
         let kind = SourceKind::ALL
             .into_iter()
@@ -317,8 +412,6 @@ pub fn load(path: &Path) -> Result<(Loaded, Opened), String> {
         report.series = s.series as usize;
         loaded.reports.push(report);
     }
-    // One batch: arrival numbers are the records' sequence numbers.
-    loaded.ingest(std::mem::take(&mut opened.events));
     loaded.store.add_series(std::mem::take(&mut opened.series));
     Ok((loaded, opened))
 }

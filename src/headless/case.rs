@@ -90,7 +90,7 @@ fn summary(path: &Path, bytes: u64, m: &crate::bundle::format::Manifest) -> Stri
 pub fn verify(path: &Path, pubkey: Option<&Path>) -> Result<String, String> {
     let wanted = pubkey.map(crate::bundle::sign::read_public).transpose()?;
     let shown = crate::sanitize::line(&path.display().to_string()).to_string();
-    match open::check(path) {
+    match open::verify(path) {
         Ok(opened) => {
             use crate::bundle::sign::key_text;
             let signature = match (&opened.signed_by, &wanted) {
