@@ -80,54 +80,6 @@ impl Interner {
     }
 }
 
-/// Unique text (messages, raw records with no file behind them) appended to one buffer and
-/// addressed by span, so a million events cost a million spans instead of a million
-/// allocations.
-#[derive(Debug, Default)]
-pub struct TextArena {
-    buf: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Span {
-    pub(super) start: u64,
-    pub(super) len: u32,
-}
-
-fn push_span(buf: &mut String, s: &str) -> Span {
-    super::growth::reserve_text(buf, s.len());
-    // A single field over 4 GiB is truncated at a char boundary rather than wrapping.
-    let mut end = s.len().min(u32::MAX as usize);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    let span = Span {
-        start: buf.len() as u64,
-        len: end as u32,
-    };
-    buf.push_str(&s[..end]);
-    span
-}
-
-fn span_text(buf: &str, span: Span) -> &str {
-    let start = span.start as usize;
-    &buf[start..start + span.len as usize]
-}
-
-impl TextArena {
-    pub fn push(&mut self, s: &str) -> Span {
-        push_span(&mut self.buf, s)
-    }
-
-    pub fn capacity(&self) -> usize {
-        self.buf.capacity()
-    }
-
-    pub fn get(&self, span: Span) -> &str {
-        span_text(&self.buf, span)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

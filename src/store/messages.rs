@@ -1,4 +1,4 @@
-//! Events' messages, compressed in blocks: a million Falco messages take about 210 MB as text
+//! Events' messages (and raw records with no file behind them), compressed in blocks: a million Falco messages take about 210 MB as text
 //! and a fifth of that in LZ4 blocks of 256. Messages are held by arrival number, so a row
 //! needs no field of its own for them. The newest block stays open (uncompressed) until full;
 //! reading a sealed one decompresses it once into a small cache of the last blocks read, so

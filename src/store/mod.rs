@@ -26,7 +26,7 @@ use crate::model::{
     Category, Entities, EntityKey, Event, EventKind, Series, Severity, SourceKind, TimeRange,
     Timestamp,
 };
-use interner::{Interner, TextArena};
+use interner::Interner;
 use raw::{RawAt, RawPlace};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -94,7 +94,8 @@ struct Row {
 pub struct Store {
     rows: Vec<Row>,
     strings: Interner,
-    text: TextArena,
+    /// Raw records with no file behind them, compressed in blocks by arrival number.
+    raw_texts: messages::Messages,
     messages: messages::Messages,
     entity_pairs: entity_pairs::EntityPairs,
     tag_syms: Vec<Sym>,
@@ -152,7 +153,7 @@ impl<'a> EventRef<'a> {
     /// The raw record, or why it cannot be read back (its file changed since it was loaded).
     pub fn raw_checked(&self) -> Result<Cow<'a, str>, String> {
         match self.row.raw.place() {
-            RawPlace::Text(span) => Ok(Cow::Borrowed(self.store.text.get(span))),
+            RawPlace::Held => Ok(self.store.raw_texts.get(self.row.id)),
             RawPlace::File {
                 file,
                 len,
@@ -450,16 +451,30 @@ impl Store {
             }
             None => u32::MAX,
         };
+        // Every event has a place in `raw_texts` (by arrival number): its record, or nothing
+        // when the record stays in its file.
         let raw = match (e.raw(), file) {
-            (packed::RawOfPacked::Text(t), _) => RawAt::text(self.text.push(t)),
+            (packed::RawOfPacked::Text(t), _) => {
+                self.raw_texts.push(t);
+                RawAt::held()
+            }
             (packed::RawOfPacked::File { offset, len, hash }, Some(Some(file))) => {
                 match RawAt::file(file, offset, len, hash) {
-                    Some(at) => at,
-                    None => RawAt::text(self.text.push(&e.to_event().raw)),
+                    Some(at) => {
+                        self.raw_texts.push("");
+                        at
+                    }
+                    None => {
+                        self.raw_texts.push(&e.to_event().raw);
+                        RawAt::held()
+                    }
                 }
             }
             // The file is past the store's limits: read the record now and keep it as text.
-            (packed::RawOfPacked::File { .. }, _) => RawAt::text(self.text.push(&e.to_event().raw)),
+            (packed::RawOfPacked::File { .. }, _) => {
+                self.raw_texts.push(&e.to_event().raw);
+                RawAt::held()
+            }
         };
         let id = self.pos_of_id.len() as u32;
         self.messages.push(e.message());
@@ -655,7 +670,10 @@ impl Store {
         use std::mem::size_of;
         vec![
             ("rows", self.rows.capacity() * size_of::<Row>()),
-            ("raw text (records with no file)", self.text.capacity()),
+            (
+                "raw text (records with no file)",
+                self.raw_texts.footprint(),
+            ),
             ("messages (LZ4 blocks)", self.messages.footprint()),
             ("entity pairs", self.entity_pairs.footprint()),
             ("tags", self.tag_syms.capacity() * size_of::<Sym>()),

@@ -1,10 +1,9 @@
 //! Where an event's raw record is kept. Records read from a file stay in the file: the store
 //! holds their offset, length and a hash, and reads them back when they are asked for (the
 //! detail pane, an export). A million Falco records are then a few bytes each in memory
-//! instead of the 750 MB they take on disk. Records with no file behind them (stdin, HTTP)
-//! are kept as text.
+//! instead of the 750 MB they take on disk. Records with no file behind them (stdin, HTTP, a
+//! bundle) are kept in LZ4 blocks by arrival number, as messages are (`messages.rs`).
 
-use super::interner::Span;
 use std::borrow::Cow;
 use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
@@ -74,7 +73,7 @@ pub fn record_hash(bytes: &[u8]) -> u32 {
 }
 
 /// Where a raw record is, as the store holds it: 16 bytes per row. `at` holds the file's number
-/// in its top 16 bits (all ones: the text arena) and the offset in the other 48.
+/// in its top 16 bits (all ones: held by the store, compressed) and the offset in the other 48.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct RawAt {
     at: u64,
@@ -84,7 +83,8 @@ pub(super) struct RawAt {
 
 /// A raw record's place, unpacked.
 pub(super) enum RawPlace {
-    Text(Span),
+    /// In the store's compressed raw texts, by the event's arrival number.
+    Held,
     File {
         file: u16,
         offset: u64,
@@ -97,10 +97,10 @@ const IN_TEXT: u64 = 0xFFFF;
 const OFFSET_BITS: u32 = 48;
 
 impl RawAt {
-    pub(super) fn text(span: Span) -> RawAt {
+    pub(super) fn held() -> RawAt {
         RawAt {
-            at: IN_TEXT << OFFSET_BITS | (span.start & ((1 << OFFSET_BITS) - 1)),
-            len: span.len,
+            at: IN_TEXT << OFFSET_BITS,
+            len: 0,
             hash: 0,
         }
     }
@@ -118,10 +118,7 @@ impl RawAt {
         let file = self.at >> OFFSET_BITS;
         let offset = self.at & ((1 << OFFSET_BITS) - 1);
         if file == IN_TEXT {
-            RawPlace::Text(Span {
-                start: offset,
-                len: self.len,
-            })
+            RawPlace::Held
         } else {
             RawPlace::File {
                 file: file as u16,
@@ -160,11 +157,8 @@ mod tests {
         assert!(RawAt::file(3, 1 << 48, 1, 0).is_none(), "past 256 TiB");
         assert!(
             RawAt::file(u16::MAX, 0, 1, 0).is_none(),
-            "the text arena's number"
+            "the held records' number"
         );
-        match RawAt::text(Span { start: 42, len: 9 }).place() {
-            RawPlace::Text(span) => assert_eq!((span.start, span.len), (42, 9)),
-            RawPlace::File { .. } => panic!("a text place"),
-        }
+        assert!(matches!(RawAt::held().place(), RawPlace::Held));
     }
 }

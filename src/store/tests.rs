@@ -342,3 +342,25 @@ fn a_view_no_series_meets_borrows_its_pods_series_when_they_are_few() {
     // Leaving something out keeps the series that meet it.
     assert_eq!(view("container!=c1"), ["api-1", "api-2", "pod-3"]);
 }
+
+#[test]
+fn raw_records_with_no_file_come_back_exactly_across_compressed_blocks() {
+    // Unordered batches, so positions and arrival numbers differ; enough records to seal
+    // many blocks, and one big record that seals a block on its own.
+    let mut events = mixed_events(2000);
+    for (i, e) in events.iter_mut().enumerate() {
+        e.raw = format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(i % 97));
+    }
+    events[1500].raw = "é".repeat(200_000);
+    let mut store = Store::new();
+    for chunk in events.chunks(333).rev() {
+        store.ingest(chunk.to_vec());
+    }
+    let mut want: Vec<String> = events.iter().map(|e| e.raw.clone()).collect();
+    let mut got: Vec<String> = (0..store.len() as u32)
+        .map(|p| store.get(p).unwrap().raw().into_owned())
+        .collect();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+}
