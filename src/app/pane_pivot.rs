@@ -1,6 +1,8 @@
 //! Pivots from whichever pane has the focus: the entity chosen in the detail, the process under
 //! the tree's cursor, or the entities a related event shares with the selected one. `p` (or
 //! `Enter`) shows only their events, `+` adds them to the pivot (AND), `-` leaves them out.
+//! A related event's entities are pivoted on together (AND); leaving them out leaves out the
+//! rarest of them only, since leaving out each would hide every event with any of them.
 
 use super::{App, Pane};
 use crate::store::Pivot;
@@ -22,13 +24,15 @@ pub enum PivotMode {
 pub struct PivotTarget {
     pub within: Vec<Pivot>,
     pub subject: Vec<Pivot>,
+    /// What the pivot cannot say, for the status line.
+    pub note: Option<String>,
 }
 
 impl PivotTarget {
     pub fn one(pivot: Pivot) -> PivotTarget {
         PivotTarget {
-            within: Vec::new(),
             subject: vec![pivot],
+            ..PivotTarget::default()
         }
     }
 }
@@ -55,8 +59,8 @@ pub fn apply(current: &[Pivot], target: &PivotTarget, mode: PivotMode) -> Vec<Pi
 }
 
 impl App {
-    /// What the focused pane offers to pivot on, or why it offers nothing.
-    fn pivot_target(&self) -> Result<PivotTarget, &'static str> {
+    /// What the focused pane offers to pivot on in `mode`, or why it offers nothing.
+    fn pivot_target(&self, mode: PivotMode) -> Result<PivotTarget, &'static str> {
         match self.focus {
             Pane::Tree => self.tree.target().ok_or("no process here to pivot on"),
             Pane::Correlated if self.correlated.context_mode => Err(
@@ -68,13 +72,19 @@ impl App {
                     .items
                     .get(self.correlated.cursor)
                     .ok_or("no related event here to pivot on")?;
+                let shared = item.shared.iter().map(|(k, v)| Pivot::new(*k, v.clone()));
+                let subject = if mode == PivotMode::Exclude {
+                    let store = &self.data.store;
+                    shared
+                        .min_by_key(|p| store.entity_count(p.key, &p.value))
+                        .into_iter()
+                        .collect()
+                } else {
+                    shared.collect()
+                };
                 Ok(PivotTarget {
-                    within: Vec::new(),
-                    subject: item
-                        .shared
-                        .iter()
-                        .map(|(k, v)| Pivot::new(*k, v.clone()))
-                        .collect(),
+                    subject,
+                    ..PivotTarget::default()
                 })
             }
             Pane::Timeline | Pane::Detail => self
@@ -87,12 +97,15 @@ impl App {
 
     /// `p`, `+` or `-` in the focused pane.
     pub(super) fn pivot_from_pane(&mut self, mode: PivotMode) {
-        match self.pivot_target() {
+        match self.pivot_target(mode) {
             Ok(target) => {
                 let pivots = apply(self.history.current(), &target, mode);
                 self.history.push(pivots);
                 self.focus = Pane::Timeline;
                 self.pivot_changed();
+                if let Some(note) = target.note {
+                    self.notice = Some(note);
+                }
             }
             Err(why) => self.notice = Some(why.into()),
         }
@@ -144,6 +157,7 @@ mod tests {
         let process = PivotTarget {
             within: vec![p(EntityKey::Container, "5f2c1a9b3d4e")],
             subject: vec![p(EntityKey::Pid, "4242")],
+            note: None,
         };
         let current = vec![p(EntityKey::User, "mallory")];
         assert_eq!(
