@@ -301,3 +301,68 @@ fn correlated_events_come_from_other_sources_ranked_by_shared_entities() {
     let narrow = correlated(store, exec, 60 * 1_000_000_000, 50);
     assert!(narrow.len() < found.len());
 }
+
+/// A pivot names a pid, not a process: on a pid reused in its container, the tree's pivot
+/// says it takes the events of each process that had it.
+#[test]
+fn pivoting_on_a_reused_pid_says_it_takes_each_process() {
+    use casefile::app::App;
+    use casefile::ui::keymap::Keymap;
+    use casefile::ui::theme::Theme;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let c = "eeeeeeeeeeee";
+    let mut loaded = casefile::load::Loaded::default();
+    loaded.ingest(vec![
+        started(proc_event(10, c, 100, Some(1), "bash", Some("runc")), 10),
+        started(proc_event(20, c, 100, Some(1), "python", Some("runc")), 20),
+        started(proc_event(30, c, 300, Some(1), "sleep", Some("runc")), 30),
+    ]);
+    let mut app = App::new(
+        loaded,
+        Keymap::load_strict("default", None, 0).unwrap(),
+        Theme::load_strict("dark", None).unwrap(),
+        Query::default(),
+        (120, 40),
+    );
+    let press = |app: &mut App, code: KeyCode| {
+        app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+        while app.busy() {
+            app.tick();
+        }
+    };
+    // python's event (the second), then the tree: its cursor is on python.
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Char('p'));
+    let pivots: Vec<String> = app
+        .history
+        .current()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(pivots, [format!("container={c}"), "pid=100".to_string()]);
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("pid 100 was 2 processes here (bash, python)"),
+        "{notice}"
+    );
+    // A pid used once says nothing more.
+    press(&mut app, KeyCode::Char('x'));
+    app.notice = None;
+    press(&mut app, KeyCode::End);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Char('p'));
+    let pivots: Vec<String> = app
+        .history
+        .current()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(pivots[1], "pid=300");
+    assert!(app
+        .notice
+        .as_deref()
+        .is_none_or(|n| !n.contains("processes here")));
+}

@@ -126,12 +126,26 @@ impl TreeState {
             Scope::Container(c) => Pivot::new(EntityKey::Container, c.clone()),
             Scope::Host(h) => Pivot::new(EntityKey::Host, h.clone()),
         };
+        let pid = self.forest.nodes[n].pid;
+        // A pivot names a pid, not a process: when the pid was reused here, it shows them all.
+        let names: Vec<&str> = self
+            .forest
+            .nodes
+            .iter()
+            .filter(|m| m.pid == pid && !m.placeholder)
+            .map(|m| m.name.as_str())
+            .collect();
+        let note = (names.len() > 1).then(|| {
+            format!(
+                "pid {pid} was {} processes here ({}): the pivot takes the events of each",
+                names.len(),
+                names.join(", ")
+            )
+        });
         Some(PivotTarget {
             within: vec![scope],
-            subject: vec![Pivot::new(
-                EntityKey::Pid,
-                self.forest.nodes[n].pid.to_string(),
-            )],
+            subject: vec![Pivot::new(EntityKey::Pid, pid.to_string())],
+            note,
         })
     }
 }
