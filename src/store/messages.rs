@@ -29,10 +29,20 @@ pub(super) struct Messages {
 }
 
 impl Messages {
-    /// Adds the message of the next arrival number.
+    /// Adds the message of the next arrival number, cut at 16 MiB as a line is.
     pub(super) fn push(&mut self, message: &str) {
-        // A block's offsets are u32: a message is cut at 16 MiB, as a line is.
-        let mut end = message.len().min(16 << 20);
+        self.push_cut(message, 16 << 20);
+    }
+
+    /// Adds the text of the next arrival number whole (a raw record is evidence: it is not
+    /// cut short). A block's offsets are u32, and a block is sealed past `BLOCK_BYTES`, so
+    /// one text may take the rest of 4 GiB.
+    pub(super) fn push_whole(&mut self, text: &str) {
+        self.push_cut(text, u32::MAX as usize - BLOCK_BYTES);
+    }
+
+    fn push_cut(&mut self, message: &str, most: usize) {
+        let mut end = message.len().min(most);
         while !message.is_char_boundary(end) {
             end -= 1;
         }

@@ -455,24 +455,24 @@ impl Store {
         // when the record stays in its file.
         let raw = match (e.raw(), file) {
             (packed::RawOfPacked::Text(t), _) => {
-                self.raw_texts.push(t);
+                self.raw_texts.push_whole(t);
                 RawAt::held()
             }
             (packed::RawOfPacked::File { offset, len, hash }, Some(Some(file))) => {
                 match RawAt::file(file, offset, len, hash) {
                     Some(at) => {
-                        self.raw_texts.push("");
+                        self.raw_texts.push_whole("");
                         at
                     }
                     None => {
-                        self.raw_texts.push(&e.to_event().raw);
+                        self.raw_texts.push_whole(&e.to_event().raw);
                         RawAt::held()
                     }
                 }
             }
             // The file is past the store's limits: read the record now and keep it as text.
             (packed::RawOfPacked::File { .. }, _) => {
-                self.raw_texts.push(&e.to_event().raw);
+                self.raw_texts.push_whole(&e.to_event().raw);
                 RawAt::held()
             }
         };
