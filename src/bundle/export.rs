@@ -452,6 +452,17 @@ fn sources(
 /// then renamed. Until the rename nothing exists under `path`; an interrupted export leaves
 /// only a `.casefile-export-*` file beside it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    write_unless(path, bytes, &mut || true).map(|_| ())
+}
+
+/// [`write_atomic`], asking `keep_going` once the temporary file is written and synced: when
+/// it answers false the temporary file is removed, nothing is renamed, and the answer is
+/// `Ok(false)`.
+fn write_unless(
+    path: &Path,
+    bytes: &[u8],
+    keep_going: &mut dyn FnMut() -> bool,
+) -> Result<bool, String> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -463,14 +474,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    if !keep_going() {
+        // Dropped: the temporary file goes with it.
+        return Ok(false);
+    }
     tmp.persist(path)
         .map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
-    Ok(())
+    Ok(true)
 }
 
 /// Builds and writes a bundle, signed when a key is given. `keep_going` is told the events
-/// done and the events in all between slices of work, and once more before the file is
-/// written; when it answers false, nothing is written and the answer is `Ok(None)`.
+/// done and the events in all between slices of work, once more before the file is written,
+/// and once before it is renamed into place; when it answers false, nothing is left under
+/// `path` or beside it, and the answer is `Ok(None)`.
 pub fn export(
     case: &Case,
     path: &Path,
@@ -489,7 +505,9 @@ pub fn export(
     if !keep_going(events, events) {
         return Ok(None);
     }
-    write_atomic(path, &bytes)?;
+    if !write_unless(path, &bytes, &mut || keep_going(events, events))? {
+        return Ok(None);
+    }
     Ok(Some(Written {
         bytes: bytes.len() as u64,
         manifest,

@@ -10,42 +10,55 @@ use std::time::{Duration, Instant};
 const EVERY: Duration = Duration::from_millis(100);
 
 /// Progress on stderr (only when it is a terminal: scripts get none) and a stop asked by
-/// SIGINT or SIGTERM. From `start` until it is dropped, the first signal asks the work to stop
-/// and a second one ends the process at once.
+/// SIGINT or SIGTERM. From `start`, the first signal asks the work to stop; while the work is
+/// not done, a second one ends the process at once. Once it is done (the file being written),
+/// a signal only asks, so the writer can remove its temporary file. When dropped, a signal
+/// ends the process again, as it did before.
 pub struct Progress {
     doing: &'static str,
     on_terminal: bool,
     drawn: Option<Instant>,
     stop: Arc<AtomicBool>,
-    handlers: Vec<signal_hook::SigId>,
+    /// The handlers that set `stop`.
+    asking: Vec<signal_hook::SigId>,
+    /// The handlers that end the process on a second signal, until the work is done.
+    ending: Vec<signal_hook::SigId>,
 }
+
+const SIGNALS: [i32; 2] = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
 
 impl Progress {
     /// `doing` names the work: "exporting".
     pub fn start(doing: &'static str) -> Result<Progress, String> {
         let stop = Arc::new(AtomicBool::new(false));
-        let mut handlers = Vec::new();
-        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            handlers.push(
+        let cannot = |e: std::io::Error| format!("cannot watch for signals: {e}");
+        let (mut asking, mut ending) = (Vec::new(), Vec::new());
+        for sig in SIGNALS {
+            // Registered first, so it sees the flag as it was before this signal.
+            ending.push(
                 signal_hook::flag::register_conditional_shutdown(sig, 130, stop.clone())
-                    .map_err(|e| format!("cannot watch for signals: {e}"))?,
+                    .map_err(cannot)?,
             );
-            handlers.push(
-                signal_hook::flag::register(sig, stop.clone())
-                    .map_err(|e| format!("cannot watch for signals: {e}"))?,
-            );
+            asking.push(signal_hook::flag::register(sig, stop.clone()).map_err(cannot)?);
         }
         Ok(Progress {
             doing,
             on_terminal: std::io::stderr().is_terminal(),
             drawn: None,
             stop,
-            handlers,
+            asking,
+            ending,
         })
     }
 
-    /// Tells `done` of `total`; false once a stop was asked.
+    /// Tells `done` of `total`; false once a stop was asked. At `done == total` the work is
+    /// being written: from then on a signal only asks.
     pub fn tick(&mut self, done: usize, total: usize) -> bool {
+        if done >= total {
+            for id in self.ending.drain(..) {
+                signal_hook::low_level::unregister(id);
+            }
+        }
         if self.on_terminal && self.drawn.is_none_or(|t| t.elapsed() >= EVERY) {
             self.drawn = Some(Instant::now());
             let share = done.saturating_mul(100) / total.max(1);
@@ -68,8 +81,17 @@ impl Progress {
 
 impl Drop for Progress {
     fn drop(&mut self) {
-        for id in self.handlers.drain(..) {
+        for id in self.asking.drain(..).chain(self.ending.drain(..)) {
             signal_hook::low_level::unregister(id);
+        }
+        // Unregistering leaves a handler that does nothing; a signal must end the process
+        // again, as it did before (with the status a shell gives an interrupted command).
+        for sig in SIGNALS {
+            let _ = signal_hook::flag::register_conditional_shutdown(
+                sig,
+                130,
+                Arc::new(AtomicBool::new(true)),
+            );
         }
         if self.drawn.is_some() {
             // Erase the progress line, so what follows starts on a clean one.
