@@ -434,7 +434,8 @@ fn in_the_tui_a_pivot_on_a_stream_label_goes_into_the_selector_or_stays_local() 
 #[test]
 fn in_the_tui_a_push_down_never_waits_for_the_streams_labels() {
     // The series API takes its time: the push-down does not wait for it (this is the UI
-    // thread), the pivots a label could carry stay local, and the rest still goes down.
+    // thread). The source waits for its streams' labels, and once they come, `retry_due`
+    // says to push again: the pod goes into the selector, the pid into a line filter.
     let server = loki_with_streams(
         r#"{"status":"success","data":[{"job":"api","pod":"api-7d9f-x2k4q"}]}"#,
         Duration::from_secs(3),
@@ -453,8 +454,29 @@ fn in_the_tui_a_push_down_never_waits_for_the_streams_labels() {
     );
     assert!(!live.streams_known(0));
     assert!(
-        said[0].contains("pushed down to loki-prod for the older part of the window; pod=api-7d9f-x2k4q filtered locally (stream labels unknown (still being read))"),
+        said[0].contains("pod=api-7d9f-x2k4q & pid=4242 waits for its streams' labels"),
         "{said:?}"
     );
-    assert_eq!(pages_asked(&server, 1), ["{job=\"api\"} |= \"4242\""]);
+    assert!(!live.retry_due(), "nothing to retry before the labels come");
+    assert!(
+        server.requests_to("/loki/api/v1/query_range").is_empty(),
+        "nothing asked before the labels come"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !live.retry_due() {
+        assert!(Instant::now() < deadline, "the labels never came");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let said = live.push_down(&pivots, None, &mut data);
+    assert!(
+        said[0].contains("pushed down to loki-prod for the older part of the window"),
+        "{said:?}"
+    );
+    assert_eq!(
+        pages_asked(&server, 1),
+        ["{job=\"api\", pod=\"api-7d9f-x2k4q\"} |= \"4242\""]
+    );
+    // Done once: the same pivot is not asked for again.
+    assert!(live.push_down(&pivots, None, &mut data).is_empty());
+    assert!(!live.retry_due());
 }

@@ -30,6 +30,8 @@ pub struct LiveSources {
     /// go (see [`pushdown::narrow_with`]). Asked on a thread of its own as soon as the query
     /// is known, so a push-down (on the UI thread) only looks the answer up, never waits.
     streams: Arc<Mutex<StreamsByQuery>>,
+    /// A push-down waits for a Loki query's stream labels (see [`LiveSources::retry_due`]).
+    waiting: bool,
 }
 
 impl LiveSources {
@@ -49,6 +51,7 @@ impl LiveSources {
             tx,
             pushed: HashSet::new(),
             streams: Arc::default(),
+            waiting: false,
         };
         for (_, spec) in &live.specs {
             live.ask_streams(spec);
@@ -102,6 +105,22 @@ impl LiveSources {
             .get(&(endpoint.url.clone(), query.clone()))
             .cloned()
             .flatten()
+    }
+
+    /// Whether a push-down waited for stream labels that have now come (or failed): the
+    /// caller pushes the current pivot down again. Cheap: a look at what is known.
+    pub fn retry_due(&mut self) -> bool {
+        if !self.waiting {
+            return false;
+        }
+        let known = self.specs.iter().all(|(_, spec)| {
+            !matches!(spec, SourceSpec::Loki { query, .. } if pushdown::stream_selector(query).is_some())
+                || self.streams_of(spec).is_some()
+        });
+        if known {
+            self.waiting = false;
+        }
+        known
     }
 
     /// Whether the labels of a Loki source's streams have been read (or failed to be): until
@@ -300,29 +319,29 @@ impl LiveSources {
             else {
                 continue;
             };
+            let name = report.name.clone();
+            let mut parts: Vec<String> = pivots.iter().map(|p| p.to_string()).collect();
+            parts.extend(search.map(|s| format!("search \"{s}\"")));
+            let label = parts.join(" & ");
+            // A Loki query's streams were asked for when it was set up. Until the answer
+            // comes, a pivot a stream label could carry cannot be placed: this source waits
+            // (no waiting on the network here: this is the UI thread), and `retry_due` says
+            // when to push again.
+            let known = self.streams_of(&spec);
+            if known.is_none() && pushdown::needs_streams(&spec, pivots, &self.tables) {
+                self.waiting = true;
+                said.push(format!(
+                    "{name}: {label} waits for its streams' labels before asking the server"
+                ));
+                continue;
+            }
             if !self
                 .pushed
                 .insert((index, pivots.to_vec(), search.map(str::to_string)))
             {
                 continue;
             }
-            let name = report.name.clone();
-            let mut parts: Vec<String> = pivots.iter().map(|p| p.to_string()).collect();
-            parts.extend(search.map(|s| format!("search \"{s}\"")));
-            let label = parts.join(" & ");
-            // A Loki query's streams were asked for when it was set up; if the answer has
-            // not come yet, the pivots a stream label could carry stay local (no waiting on
-            // the network here: this is the UI thread).
-            let known = self.streams_of(&spec);
-            let streams = match (&spec, &known) {
-                (_, Some(r)) => Streams::from(r),
-                (SourceSpec::Loki { query, .. }, None)
-                    if pushdown::stream_selector(query).is_some() =>
-                {
-                    Streams::Unknown("still being read")
-                }
-                _ => Streams::NotAsked,
-            };
+            let streams = known.as_ref().map_or(Streams::NotAsked, Streams::from);
             let ctx = pushdown::Context::new(&self.tables, streams);
             let why = pushdown::why_local(&spec, pivots, &ctx);
             let Some(mut narrowed) = pushdown::narrow_with(&spec, pivots, search, &ctx) else {

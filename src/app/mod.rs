@@ -217,6 +217,13 @@ impl App {
     /// After the pivot changed: the view, and the servers asked again where the local copy is
     /// partial.
     fn pivot_changed(&mut self) {
+        self.push_down();
+        self.refilter();
+    }
+
+    /// Asks the servers that kept part of the window for the current pivot, and says what
+    /// went down.
+    fn push_down(&mut self) {
         if let Some(live) = &mut self.live {
             let search = self
                 .search
@@ -228,7 +235,6 @@ impl App {
                 self.notice = Some(said.join(" · "));
             }
         }
-        self.refilter();
     }
 
     /// Late events moved others: every held position is stale now. `chosen` is the arrival
@@ -353,6 +359,10 @@ impl App {
 
     /// Runs one slice of a running search; returns whether the screen changed.
     pub fn tick(&mut self) -> bool {
+        if self.live.as_mut().is_some_and(|l| l.retry_due()) {
+            self.push_down();
+            return true;
+        }
         if self.stale && self.last_refilter.elapsed() >= REFILTER_EVERY {
             self.refilter();
             return true;
