@@ -13,6 +13,7 @@ pub mod demo;
 pub mod file_follow;
 pub mod file_sources;
 pub mod fold;
+pub mod followed;
 pub mod fuzzing;
 pub mod headless;
 pub mod links;

@@ -3,9 +3,9 @@ use casefile::cli::{Cli, Command, FilterArgs, SourceArgs, UiArgs};
 use casefile::config::Config;
 use casefile::load::{self, Loaded};
 use casefile::model::Timestamp;
+use casefile::sources::runner;
 use casefile::sources::spec::SourceSpec;
 use casefile::sources::task::Cancel;
-use casefile::sources::{falco_receiver, runner};
 use casefile::store::Query;
 use casefile::ui::keymap::Keymap;
 use casefile::ui::theme::Theme;
@@ -535,37 +535,18 @@ fn tui(
     // Files load on their own threads: the screen is up at once and shows their progress.
     let (tx, rx) = casefile::app::source_channel();
     let cancel = Cancel::default();
-    for path in &sources.falco {
-        let index = loaded.reports.len();
-        let tx = tx.clone();
-        let send = move |m| tx.send(m).is_ok();
-        let report = load::spawn_falco_file(
-            index,
-            path,
-            tables.falco.clone(),
-            loaded.rules.clone(),
-            cancel.clone(),
-            true,
-            send,
-        )?;
-        loaded.reports.push(report);
-    }
-    for (format, path) in sources.line_files() {
-        let index = loaded.reports.len();
-        let tx = tx.clone();
-        let send = move |m| tx.send(m).is_ok();
-        let report =
-            casefile::file_sources::spawn(index, format, path, &tables, cancel.clone(), send)?;
-        loaded.reports.push(report);
-    }
-    if let Some(addr) = &sources.falco_listen {
-        let index = loaded.reports.len();
-        let tx = tx.clone();
-        let send = move |m| tx.send(m).is_ok();
-        let (_, report) =
-            falco_receiver::spawn(addr, index, tables.falco.clone(), cancel.clone(), send)?;
-        loaded.reports.push(report);
-    }
+    let line_files: Vec<_> = sources
+        .line_files()
+        .into_iter()
+        .map(|(format, path)| (format, path.to_string()))
+        .collect();
+    let followed = casefile::followed::Followed {
+        falco: &sources.falco,
+        line_files: &line_files,
+        falco_listen: sources.falco_listen.as_deref(),
+        stdin: false,
+    };
+    casefile::followed::spawn(&mut loaded, followed, &tables, &cancel, &tx)?;
     // An open window follows new data (Loki's tail); a closed one is read once.
     let options = runner::RunOptions {
         window: runner::resolve_window(query.window, Timestamp::now()),

@@ -6,13 +6,12 @@
 //! it was read).
 
 use super::engine::AlertEngine;
-use super::stdin_stream::{self, StdinFormat};
 use crate::file_sources::LineFormat;
 use crate::load::Loaded;
 use crate::sources::runner::{self, RunOptions};
 use crate::sources::spec::SourceSpec;
 use crate::sources::task::{Cancel, SourceMessage};
-use crate::sources::{falco_receiver, EntityTables};
+use crate::sources::EntityTables;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -84,51 +83,14 @@ pub fn run(
     }
     let cancel = Cancel::default();
     let (tx, rx) = mpsc::sync_channel::<SourceMessage>(16);
-    for path in &falco {
-        let index = loaded.reports.len();
-        let tx = tx.clone();
-        let send = move |m| tx.send(m).is_ok();
-        let report = if path == "-" {
-            stdin_stream::spawn(
-                index,
-                StdinFormat::Falco,
-                std::io::stdin(),
-                tables.clone(),
-                send,
-            )
-        } else {
-            crate::load::spawn_falco_file(
-                index,
-                path,
-                tables.falco.clone(),
-                loaded.rules.clone(),
-                cancel.clone(),
-                true,
-                send,
-            )?
-        };
-        loaded.reports.push(report);
-    }
-    for (format, path) in &line_files {
-        let index = loaded.reports.len();
-        let tx = tx.clone();
-        let send = move |m| tx.send(m).is_ok();
-        let report = if path == "-" {
-            let format = StdinFormat::Lines(*format);
-            stdin_stream::spawn(index, format, std::io::stdin(), tables.clone(), send)
-        } else {
-            crate::file_sources::spawn(index, *format, path, &tables, cancel.clone(), send)?
-        };
-        loaded.reports.push(report);
-    }
-    if let Some(addr) = &falco_listen {
-        let index = loaded.reports.len();
-        let tx = tx.clone();
-        let send = move |m| tx.send(m).is_ok();
-        let (local, report) =
-            falco_receiver::spawn(addr, index, tables.falco.clone(), cancel.clone(), send)?;
+    let followed = crate::followed::Followed {
+        falco: &falco,
+        line_files: &line_files,
+        falco_listen: falco_listen.as_deref(),
+        stdin: true,
+    };
+    if let Some(local) = crate::followed::spawn(&mut loaded, followed, &tables, &cancel, &tx)? {
         eprintln!("casefile: receiving Falco events on http://{local}/");
-        loaded.reports.push(report);
     }
     for spec in specs {
         let index = loaded.reports.len();
