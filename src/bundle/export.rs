@@ -158,21 +158,22 @@ impl ExportJob {
     /// Writes up to `budget` more events; returns whether all are written.
     pub fn step(&mut self, store: &Store, budget: usize) -> Result<bool, String> {
         let end = (self.done + budget).min(self.ids.len());
-        let mut lines = Vec::new();
+        // The events still held, with their numbers in the log, in order.
+        let mut todo: Vec<Todo> = Vec::with_capacity(end - self.done);
+        let mut seq = self.seq_of.len() as u64;
         for &id in &self.ids[self.done..end] {
-            let Some(e) = store.pos_of(id).and_then(|p| store.get(p)) else {
-                continue;
-            };
-            let seq = self.seq_of.len() as u64;
-            // A record that cannot be read back stops the export: a bundle is evidence.
-            let mut event = e.to_event_checked().map_err(|err| {
-                format!(
-                    "the event of {} ({}) cannot be exported: {err}",
-                    e.ts().to_rfc3339(),
-                    crate::sanitize::line(e.source_name())
-                )
-            })?;
-            self.redactor.event(&mut event, &mut self.redacted);
+            if let Some(pos) = store.pos_of(id).filter(|&p| store.get(p).is_some()) {
+                todo.push(Todo { id, pos, seq });
+                seq += 1;
+            }
+        }
+        let prepared = prepare(store, &todo, &self.redactor)?;
+        let mut lines = Vec::new();
+        for (t, (event, line, counts)) in todo.iter().zip(prepared) {
+            let (id, seq) = (t.id, t.seq);
+            for (rule, n) in counts {
+                *self.redacted.entry(rule).or_default() += n;
+            }
             self.tally.add_event(&event);
             if let Some(t) = self.step_times.get_mut(&id) {
                 *t = Some(event.ts);
@@ -184,7 +185,7 @@ impl ExportJob {
             *self.by_name.entry(event.source_name.clone()).or_default() += 1;
             let (first, _) = self.range.get_or_insert((event.ts, event.ts));
             self.range = Some((*first, event.ts));
-            lines.extend_from_slice(records::event_line(seq, &event).as_bytes());
+            lines.extend_from_slice(line.as_bytes());
             lines.push(b'\n');
             self.seq_of.insert(id, seq);
         }
@@ -396,6 +397,59 @@ impl ExportJob {
             origin: self.origin,
         })
     }
+}
+
+/// An event to write: its arrival number, its position in the store and its number in the log.
+struct Todo {
+    id: u32,
+    pos: u32,
+    seq: u64,
+}
+
+/// One event ready for the log: redacted, its line, and the secrets removed from it by rule.
+type Prepared = (crate::model::Event, String, BTreeMap<String, u64>);
+
+/// Reads each event back, redacts it and writes its log line, on every core, in order. The
+/// first event (in order) whose raw record cannot be read back stops the export: a bundle
+/// is evidence.
+fn prepare(store: &Store, todo: &[Todo], redactor: &Redactor) -> Result<Vec<Prepared>, String> {
+    let one = |t: &Todo| -> Result<Prepared, String> {
+        let e = store
+            .get(t.pos)
+            .ok_or_else(|| "an event left the store during the export".to_string())?;
+        let mut event = e.to_event_checked().map_err(|err| {
+            format!(
+                "the event of {} ({}) cannot be exported: {err}",
+                e.ts().to_rfc3339(),
+                crate::sanitize::line(e.source_name())
+            )
+        })?;
+        let mut counts = BTreeMap::new();
+        redactor.event(&mut event, &mut counts);
+        let line = records::event_line(t.seq, &event);
+        Ok((event, line, counts))
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if threads == 1 || todo.len() < 256 {
+        return todo.iter().map(one).collect();
+    }
+    let part = todo.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = todo
+            .chunks(part)
+            .map(|chunk| s.spawn(move || chunk.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        let mut out = Vec::with_capacity(todo.len());
+        for h in handles {
+            let done = h
+                .join()
+                .map_err(|_| "an export thread failed".to_string())?;
+            for r in done {
+                out.push(r?);
+            }
+        }
+        Ok(out)
+    })
 }
 
 /// The bundle's bytes, at once. `progress` is told the share done (0.0–1.0) and may stop it
