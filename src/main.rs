@@ -343,13 +343,8 @@ fn load_sources(
                         .map_or(pushdown::Streams::NotAsked, pushdown::Streams::from),
                 );
                 let narrowed = pushdown::narrow_with(&spec, &query.pivots, search, &ctx);
-                let note = pushdown::headless_note_with(
-                    &spec,
-                    narrowed.as_ref(),
-                    &query.pivots,
-                    search,
-                    &ctx,
-                );
+                let note =
+                    pushdown::headless_note(&spec, narrowed.as_ref(), &query.pivots, search, &ctx);
                 if let Some(note) = note {
                     eprintln!("casefile: {}", casefile::sanitize::line(&note));
                 }

@@ -360,7 +360,7 @@ impl LiveSources {
             // Stopped with the source it narrows (its query replaced) or with everything.
             let cancel = self.spawn_overlapping(narrowed, options, data);
             self.cancels.push((index, cancel));
-            let local = pushdown::kept_local_with(&spec, pivots, &ctx);
+            let local = pushdown::kept_local(&spec, pivots, &ctx);
             let local = if local.is_empty() {
                 String::new()
             } else {

@@ -266,22 +266,8 @@ pub fn narrow_with(
     }
 }
 
-/// The pivots a backend cannot take, filtered locally only; the UI names them. Offline, as
-/// [`narrow`]; see [`kept_local_with`].
-pub fn kept_local<'a>(
-    spec: &SourceSpec,
-    pivots: &'a [Pivot],
-    tables: &EntityTables,
-) -> Vec<&'a Pivot> {
-    kept_local_with(spec, pivots, &Context::offline(tables))
-}
-
-/// The pivots [`narrow_with`] leaves out, filtered locally only.
-pub fn kept_local_with<'a>(
-    spec: &SourceSpec,
-    pivots: &'a [Pivot],
-    ctx: &Context,
-) -> Vec<&'a Pivot> {
+/// The pivots [`narrow_with`] leaves out, filtered locally only; the UI names them.
+pub fn kept_local<'a>(spec: &SourceSpec, pivots: &'a [Pivot], ctx: &Context) -> Vec<&'a Pivot> {
     pivots.iter().filter(|p| !pushable(spec, p, ctx)).collect()
 }
 
@@ -327,28 +313,17 @@ pub fn needs_streams(spec: &SourceSpec, pivots: &[Pivot], tables: &EntityTables)
     }
 }
 
-/// What a headless command tells stderr about one source: the query pushed down, and the
-/// pivots filtered here; or that nothing was pushed down. `None` with no pivot or search.
-/// Offline, as [`narrow`]; see [`headless_note_with`].
+/// What a headless command tells stderr about one source, for what [`narrow_with`] gave:
+/// the query pushed down, and the pivots filtered here and why; or that nothing was pushed
+/// down. `None` with no pivot or search.
 pub fn headless_note(
-    spec: &SourceSpec,
-    narrowed: Option<&SourceSpec>,
-    pivots: &[Pivot],
-    search: Option<&str>,
-    tables: &EntityTables,
-) -> Option<String> {
-    headless_note_with(spec, narrowed, pivots, search, &Context::offline(tables))
-}
-
-/// [`headless_note`] for what [`narrow_with`] gave, with why pivots stayed here.
-pub fn headless_note_with(
     spec: &SourceSpec,
     narrowed: Option<&SourceSpec>,
     pivots: &[Pivot],
     search: Option<&str>,
     ctx: &Context,
 ) -> Option<String> {
-    let local: Vec<String> = kept_local_with(spec, pivots, ctx)
+    let local: Vec<String> = kept_local(spec, pivots, ctx)
         .iter()
         .map(|p| p.to_string())
         .collect();
@@ -809,7 +784,11 @@ mod tests {
         }
         assert!(narrow(&loki, std::slice::from_ref(&out), None, &tables).is_none());
         assert_eq!(
-            kept_local(&loki, std::slice::from_ref(&out), &tables),
+            kept_local(
+                &loki,
+                std::slice::from_ref(&out),
+                &Context::offline(&tables)
+            ),
             [&out]
         );
         // An image digest as a container hash stays local; the user still goes down.
@@ -823,7 +802,10 @@ mod tests {
             SourceSpec::Loki { query, .. } => assert_eq!(query, "{job=\"sshd\"} |= \"mallory\""),
             other => panic!("{other:?}"),
         }
-        assert_eq!(kept_local(&es, &both, &tables), [&digest]);
+        assert_eq!(
+            kept_local(&es, &both, &Context::offline(&tables)),
+            [&digest]
+        );
     }
 
     #[test]
@@ -907,7 +889,13 @@ mod tests {
         let note = |pivots: &[&str], search: Option<&str>| {
             let pivots: Vec<Pivot> = pivots.iter().map(|p| p.parse().unwrap()).collect();
             let narrowed = narrow(&loki, &pivots, search, &tables);
-            headless_note(&loki, narrowed.as_ref(), &pivots, search, &tables)
+            headless_note(
+                &loki,
+                narrowed.as_ref(),
+                &pivots,
+                search,
+                &Context::offline(&tables),
+            )
         };
         assert_eq!(note(&[], None), None);
         assert_eq!(note(&[], Some("  ")), None);
@@ -1020,7 +1008,7 @@ mod tests {
             narrowed_query(&loki, one, &ctx).unwrap(),
             "{job=\"api\"} |= \"api-7d9f-x2k4q\""
         );
-        assert!(kept_local_with(&loki, one, &ctx).is_empty());
+        assert!(kept_local(&loki, one, &ctx).is_empty());
         // Every stream carries `pod`: a matcher in the selector, and no line filter (the
         // line may never name its pod).
         let all = streams(&[&["job", "pod"], &["job", "pod", "container"]]);
@@ -1030,7 +1018,7 @@ mod tests {
             "{job=\"api\", pod=\"api-7d9f-x2k4q\"}"
         );
         assert_eq!(
-            headless_note_with(
+            headless_note(
                 &loki,
                 narrow_with(&loki, one, None, &ctx).as_ref(),
                 one,
@@ -1053,16 +1041,16 @@ mod tests {
         let mixed = streams(&[&["job", "pod"], &["job"], &["job"]]);
         let ctx = Context::new(&tables, Streams::Known(&mixed));
         assert_eq!(narrowed_query(&loki, one, &ctx), None);
-        assert_eq!(kept_local_with(&loki, one, &ctx), [&pod]);
+        assert_eq!(kept_local(&loki, one, &ctx), [&pod]);
         assert_eq!(
-            headless_note_with(&loki, None, one, None, &ctx).unwrap(),
+            headless_note(&loki, None, one, None, &ctx).unwrap(),
             "l: nothing pushed down: pod=api-7d9f-x2k4q filtered here: label `pod` is on 1 of 3 streams"
         );
         // The other pivots still go down, and the note says which stayed and why.
         let both = [pod.clone(), user.clone()];
         let narrowed = narrow_with(&loki, &both, None, &ctx);
         assert_eq!(
-            headless_note_with(&loki, narrowed.as_ref(), &both, None, &ctx).unwrap(),
+            headless_note(&loki, narrowed.as_ref(), &both, None, &ctx).unwrap(),
             "l: pushed down: {job=\"api\"} |= \"mallory\" (pod=api-7d9f-x2k4q filtered here: label `pod` is on 1 of 3 streams)"
         );
         // A selector with a matcher of its own already, or spaces, or none at all.
@@ -1119,7 +1107,7 @@ mod tests {
         let pivots = [host.clone(), pid];
         let narrowed = narrow_with(&loki, &pivots, Some("x"), &ctx);
         assert_eq!(
-            headless_note_with(&loki, narrowed.as_ref(), &pivots, Some("x"), &ctx).unwrap(),
+            headless_note(&loki, narrowed.as_ref(), &pivots, Some("x"), &ctx).unwrap(),
             "l: pushed down: {job=\"api\"} |= \"4242\" |~ \"(?i)x\" (host=node-07 filtered here: stream labels unknown (HTTP 500))"
         );
         // Left out: local whatever the streams carry.
