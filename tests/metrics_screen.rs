@@ -43,7 +43,10 @@ fn marked(size: (u16, u16)) -> App {
     app
 }
 
-fn render(app: &App) -> Buffer {
+/// The screen with the overlay open, its metrics computed as `S` computes them.
+fn render(app: &mut App) -> Buffer {
+    app.case_metrics = Some(casefile::ui::case_metrics::for_app(app));
+    let app = &*app;
     let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
     terminal
         .draw(|f| {
@@ -94,13 +97,13 @@ fn text(buf: &Buffer) -> String {
 
 #[test]
 fn wide_case_metrics() {
-    let app = marked((120, 40));
+    let mut app = marked((120, 40));
     let m = casefile::ui::case_metrics::for_app(&app);
     // 13:09:05.004185526 − 12:58:20.327894000, and 13:15:00.25 − 13:09:05.004185526.
     assert_eq!(m.time_to_detect_ns, Some(644_676_291_526));
     assert_eq!(m.time_to_triage_ns, Some(355_245_814_474));
     assert_eq!(m.time_to_export_ns, None, "nothing exported yet");
-    let screen = text(&render(&app));
+    let screen = text(&render(&mut app));
     assert!(screen.contains("time to detect 10m 44s"), "{screen}");
     insta::assert_snapshot!("wide_case_metrics", screen);
 }
@@ -110,7 +113,7 @@ fn narrow_case_metrics_on_the_demo() {
     let mut app = marked((80, 24));
     // As `casefile demo` runs it: the demo's clock is not the analyst's.
     app.marks.origin = Origin::Demo;
-    let screen = text(&render(&app));
+    let screen = text(&render(&mut app));
     assert!(screen.contains("time to triage not known"), "{screen}");
     insta::assert_snapshot!("narrow_case_metrics_demo", screen);
 }

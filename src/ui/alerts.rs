@@ -1,7 +1,6 @@
+use super::popup;
 use crate::app::App;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 /// The alerts raised so far, the newest first: time of the first and last event, severity,
@@ -10,10 +9,8 @@ use ratatui::Frame;
 pub fn draw(frame: &mut Frame, app: &App, cursor: usize) {
     let t = &app.theme;
     let area = frame.area();
-    let w = area.width.saturating_sub(4).min(110);
-    let h = area.height.saturating_sub(2);
-    let popup = Rect::new((area.width - w) / 2, 1, w, h);
-    let width = w.saturating_sub(2) as usize;
+    let place = popup::place(area, 110, area.height.saturating_sub(2));
+    let width = place.width.saturating_sub(2) as usize;
     let mut lines = Vec::new();
     let list = app.alerts.as_ref().map(|a| a.list()).unwrap_or_default();
     match &app.alerts {
@@ -29,7 +26,7 @@ pub fn draw(frame: &mut Frame, app: &App, cursor: usize) {
         Some(_) => {}
     }
     // Only the rows in sight are built (an alert storm can hold thousands).
-    let inner = h.saturating_sub(2) as usize;
+    let inner = place.height.saturating_sub(2) as usize;
     let first = cursor.saturating_sub(inner.saturating_sub(1));
     for (i, a) in list.iter().enumerate().skip(first).take(inner) {
         let here = i == cursor;
@@ -68,12 +65,7 @@ pub fn draw(frame: &mut Frame, app: &App, cursor: usize) {
             t.get("ui.escaped"),
         );
         spans.extend(text);
-        let line = Line::from(spans);
-        lines.push(if here {
-            line.style(t.get("ui.selection"))
-        } else {
-            line
-        });
+        lines.push(popup::row(Line::from(spans), here, t));
     }
     let title = match &app.alerts {
         Some(a) => format!(
@@ -83,10 +75,5 @@ pub fn draw(frame: &mut Frame, app: &App, cursor: usize) {
         ),
         None => " alerts ".to_string(),
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.get("ui.border"))
-        .title(Span::styled(title, t.get("ui.title")));
-    frame.render_widget(Clear, popup);
-    frame.render_widget(Paragraph::new(lines).block(block), popup);
+    popup::draw(frame, place, t, &title, lines, 0);
 }

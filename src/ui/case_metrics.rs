@@ -8,9 +8,7 @@ use crate::app::App;
 use crate::case_metrics::{alerts, duration_text, CaseMetrics, EventTally, Inputs, Moment};
 use crate::model::{Category, Severity, SourceKind};
 use crate::ui::text::{thousands, untrusted};
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 /// The metrics of what the TUI holds.
@@ -177,33 +175,14 @@ pub fn lines(app: &App, m: &CaseMetrics, width: usize) -> Vec<Line<'static>> {
 pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
     let t = &app.theme;
     let area = frame.area();
-    let w = area.width.saturating_sub(4).min(96);
-    let inner_w = w.saturating_sub(2) as usize;
-    // Computed when the overlay opened; a caller drawing it directly gets them computed.
-    let computed;
-    let metrics = match &app.case_metrics {
-        Some(m) => m,
-        None => {
-            computed = for_app(app);
-            &computed
-        }
+    // Computed when the overlay opened (`S`), never while drawing.
+    let Some(metrics) = &app.case_metrics else {
+        return;
     };
+    let inner_w = area.width.saturating_sub(4).min(96).saturating_sub(2) as usize;
     let lines = lines(app, metrics, inner_w);
     let h = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
-    let popup = Rect::new((area.width - w) / 2, 1, w, h);
-    let max_scroll = (lines.len() as u16).saturating_sub(h.saturating_sub(2));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.get("ui.border"))
-        .title(Span::styled(
-            " case metrics — time to detect, triage, export · Esc closes ",
-            t.get("ui.title"),
-        ));
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .scroll((scroll.min(max_scroll), 0)),
-        popup,
-    );
+    let place = super::popup::place(area, 96, h);
+    let title = " case metrics — time to detect, triage, export · Esc closes ";
+    super::popup::draw(frame, place, t, title, lines, scroll);
 }

@@ -1,7 +1,6 @@
+use super::popup;
 use crate::app::App;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 /// The attack chains the rules find: each with its steps in order (time, source, title); the
@@ -10,10 +9,9 @@ use ratatui::Frame;
 pub fn draw(frame: &mut Frame, app: &App, cursor: usize) {
     let t = &app.theme;
     let area = frame.area();
-    let w = area.width.saturating_sub(4).min(110);
     let h = area.height.saturating_sub(2);
-    let popup = Rect::new((area.width - w) / 2, 1, w, h);
-    let width = w.saturating_sub(2) as usize;
+    let place = popup::place(area, 110, h);
+    let width = place.width.saturating_sub(2) as usize;
     let selected = app.selected_chain();
     let store = &app.data.store;
     let mut lines = Vec::new();
@@ -84,12 +82,7 @@ pub fn draw(frame: &mut Frame, app: &App, cursor: usize) {
                 t.get("ui.escaped"),
             );
             spans.extend(title);
-            let line = Line::from(spans);
-            lines.push(if here {
-                line.style(t.get("ui.selection"))
-            } else {
-                line
-            });
+            lines.push(popup::row(Line::from(spans), here, t));
         }
         lines.push(Line::raw(""));
     }
@@ -99,16 +92,6 @@ pub fn draw(frame: &mut Frame, app: &App, cursor: usize) {
     let scroll = cursor_line
         .saturating_sub(inner.saturating_sub(2))
         .min(max_scroll) as u16;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.get("ui.border"))
-        .title(Span::styled(
-            " attack chains (rules/chains.toml) — j/k step, Enter selects it, Esc closes ",
-            t.get("ui.title"),
-        ));
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).block(block).scroll((scroll, 0)),
-        popup,
-    );
+    let title = " attack chains (rules/chains.toml) — j/k step, Enter selects it, Esc closes ";
+    popup::draw(frame, place, t, title, lines, scroll);
 }

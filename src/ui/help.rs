@@ -1,17 +1,14 @@
 use super::keymap::Context;
+use super::popup;
 use crate::app::App;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 /// The active keymap, generated from the keymap itself, so it can never disagree with it.
 pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
     let t = &app.theme;
     let area = frame.area();
-    let w = area.width.saturating_sub(4).min(84);
-    let h = area.height.saturating_sub(2);
-    let popup = Rect::new((area.width - w) / 2, 1, w, h);
+    let place = popup::place(area, 84, area.height.saturating_sub(2));
     let mut lines = Vec::new();
     for ctx in Context::ALL {
         let bindings = app.keymap.bindings(ctx);
@@ -32,7 +29,7 @@ pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
             Context::Export => "Export line (other keys type)",
         };
         lines.push(Line::styled(title, t.get("ui.title")));
-        let doc_room = (w as usize).saturating_sub(2 + 2 + 18 + 16);
+        let doc_room = (place.width as usize).saturating_sub(2 + 2 + 18 + 16);
         for (keys, action) in bindings {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {keys:<18}"), t.get("ui.cursor")),
@@ -52,16 +49,5 @@ pub fn draw(frame: &mut Frame, app: &App, scroll: u16) {
         ),
         t.get("ui.muted"),
     ));
-    let max_scroll = (lines.len() as u16).saturating_sub(h.saturating_sub(2));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.get("ui.border"))
-        .title(Span::styled(" keys — Esc closes ", t.get("ui.title")));
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .scroll((scroll.min(max_scroll), 0)),
-        popup,
-    );
+    popup::draw(frame, place, t, " keys — Esc closes ", lines, scroll);
 }

@@ -15,6 +15,7 @@ pub mod keymap;
 pub mod layout;
 mod metrics;
 mod pivot_bar;
+mod popup;
 pub mod scroll_region;
 mod status;
 pub mod svg;
