@@ -926,3 +926,25 @@ fn the_bundle_md_recipe_audits_a_bundle_with_standard_tools() {
         .unwrap();
     assert!(!bad.status.success(), "the recipe passed a changed bundle");
 }
+
+/// A container pivot meets no series label; the export writes the series of the container's
+/// pod, as the TUI's strips show them.
+#[test]
+fn a_container_pivot_exports_its_pod_s_series() {
+    let out = temp("container-series.casefile");
+    let (code, text) = casefile(&[
+        "export",
+        "--demo",
+        "--pivot",
+        "container=5f2c1a9b3d4e",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{text}");
+    let opened = open::check(&out).unwrap();
+    assert_eq!(opened.series.len(), 2, "{text}");
+    assert!(opened
+        .series
+        .iter()
+        .all(|s| s.labels.get("pod").map(String::as_str) == Some("api-7d9f-x2k4q")));
+}
