@@ -61,7 +61,9 @@ fn demo_bundle() -> (Vec<u8>, casefile::load::Loaded, Vec<u32>) {
         alerts: Vec::new(),
         origin: Default::default(),
     };
-    let (bytes, _) = build(&case, CREATED, &Redactor::default(), &mut |_| true).unwrap();
+    let (bytes, _) = build(&case, CREATED, &Redactor::default(), None, &mut |_, _| true)
+        .unwrap()
+        .unwrap();
     (bytes, loaded, positions)
 }
 
@@ -139,8 +141,9 @@ fn the_same_case_exported_twice_is_byte_identical() {
             alerts: Vec::new(),
             origin: Default::default(),
         };
-        build(&case, CREATED, &Redactor::default(), &mut |_| true)
+        build(&case, CREATED, &Redactor::default(), None, &mut |_, _| true)
             .unwrap()
+            .expect("not stopped")
             .0
     };
     let forward = loaded.store.select_series(&Query::default());
@@ -826,7 +829,8 @@ fn an_export_stops_when_a_raw_record_cannot_be_read_back() {
             alerts: Vec::new(),
             origin: Default::default(),
         };
-        build(&case, CREATED, &Redactor::default(), &mut |_| true).map(|(b, _)| b)
+        build(&case, CREATED, &Redactor::default(), None, &mut |_, _| true)
+            .map(|built| built.expect("not stopped").0)
     };
     // Read back intact: the bundle holds the record itself.
     let out = temp("rewritten.casefile");

@@ -228,9 +228,16 @@ fn bundle_with(title_of_shell: &str, note: &str) -> Vec<u8> {
         alerts: Vec::new(),
         origin: Origin::Live,
     };
-    build(&case, exported_secs(), &Redactor::default(), &mut |_| true)
-        .unwrap()
-        .0
+    build(
+        &case,
+        exported_secs(),
+        &Redactor::default(),
+        None,
+        &mut |_, _| true,
+    )
+    .unwrap()
+    .expect("not stopped")
+    .0
 }
 
 fn bundle() -> Vec<u8> {

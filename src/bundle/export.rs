@@ -452,21 +452,25 @@ fn prepare(store: &Store, todo: &[Todo], redactor: &Redactor) -> Result<Vec<Prep
     })
 }
 
-/// The bundle's bytes, at once. `progress` is told the share done (0.0–1.0) and may stop it
-/// by returning false.
+/// The bundle's bytes and manifest, built in slices, signed when a key is given.
+/// `keep_going` is told the events done and the events in all between slices, and once when
+/// all are built; when it answers false, the answer is `Ok(None)`.
 pub fn build(
     case: &Case,
     created_secs: i64,
     redactor: &Redactor,
-    progress: &mut dyn FnMut(f64) -> bool,
-) -> Result<(Vec<u8>, Manifest), String> {
-    let mut job = ExportJob::new(case, created_secs, redactor);
+    signer: Option<ed25519_dalek::SigningKey>,
+    keep_going: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Option<(Vec<u8>, Manifest)>, String> {
+    let mut job = ExportJob::new(case, created_secs, redactor).signed_by(signer);
     while !job.step(case.store, 4096)? {
-        if !progress(job.progress()) {
-            return Err("export cancelled".into());
+        if !keep_going(job.done(), job.events()) {
+            return Ok(None);
         }
     }
-    job.finish()
+    let events = job.events();
+    let built = job.finish()?;
+    Ok(keep_going(events, events).then_some(built))
 }
 
 /// One entry per source (name and kind): a source read twice (a re-run, an older part) is
@@ -548,17 +552,10 @@ pub fn export(
     signer: Option<ed25519_dalek::SigningKey>,
     keep_going: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Option<Written>, String> {
-    let mut job = ExportJob::new(case, created_at()?, redactor).signed_by(signer);
-    while !job.step(case.store, 4096)? {
-        if !keep_going(job.done(), job.events()) {
-            return Ok(None);
-        }
-    }
-    let events = job.events();
-    let (bytes, manifest) = job.finish()?;
-    if !keep_going(events, events) {
+    let Some((bytes, manifest)) = build(case, created_at()?, redactor, signer, keep_going)? else {
         return Ok(None);
-    }
+    };
+    let events = manifest.counts.events as usize;
     if !write_unless(path, &bytes, &mut || keep_going(events, events))? {
         return Ok(None);
     }
